@@ -1,0 +1,32 @@
+// Header views: a request or response head is kept as one byte range and its
+// headers as views into it, so parsing a head allocates nothing per header.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace portico::http {
+
+struct Header {
+  std::string_view name;
+  std::string_view value;
+};
+
+// ASCII case-insensitive comparison without building lower-cased copies.
+constexpr char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+
+constexpr bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+// First header with this name (case-insensitive), or nullptr.
+inline const Header* find_header(std::span<const Header> headers, std::string_view name) {
+  for (const Header& h : headers)
+    if (iequals(h.name, name)) return &h;
+  return nullptr;
+}
+
+}  // namespace portico::http
