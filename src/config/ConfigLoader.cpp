@@ -1,0 +1,955 @@
+#include "config/ConfigLoader.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <set>
+#include <tuple>
+
+#include "config/ValueParsers.h"
+
+namespace portico::config {
+
+std::string ConfigError::to_string() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
+  out += ": ";
+  if (!key.empty()) out += key + ": ";
+  out += message;
+  return out;
+}
+
+namespace {
+
+// 1-based position in the file.
+struct Pos {
+  int line = 1;
+  int column = 1;
+};
+
+// A YAML node with where it is and how to name it in an error.
+struct Item {
+  YAML::Node node;
+  Pos pos;
+  std::string path;
+};
+
+struct Entry {
+  std::string key;
+  Pos key_pos;
+  Item value;
+};
+
+// The entries of a mapping in file order, looked up by key.
+struct Fields {
+  Item self;
+  std::vector<Entry> entries;
+
+  const Entry* find(std::string_view key) const {
+    for (const Entry& e : entries) {
+      if (e.key == key) return &e;
+    }
+    return nullptr;
+  }
+};
+
+struct UpstreamRef {
+  std::string name;
+  Pos pos;
+  std::string path;
+};
+
+constexpr int kMaxWorkers = 1024;
+constexpr uint64_t kMinHeaderBytes = 1024;
+constexpr uint64_t kMaxHeaderBytes = 1024 * 1024;
+constexpr int64_t kMaxWeight = 1000;
+constexpr int64_t kMaxIdleLimit = 100'000;
+
+Pos pos_of(const YAML::Node& node, Pos fallback) {
+  if (!node.IsDefined()) return fallback;
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return fallback;
+  return {mark.line + 1, mark.column + 1};
+}
+
+std::string child_path(const std::string& parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  return parent + "." + std::string(key);
+}
+
+std::string index_path(const std::string& parent, size_t index) {
+  return parent + "[" + std::to_string(index) + "]";
+}
+
+std::string quoted(std::string_view text) {
+  return "'" + std::string(text) + "'";
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return "nothing (null)";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Scalar:
+      return quoted(node.Scalar());
+  }
+  return "an unknown node";
+}
+
+std::string join(std::initializer_list<std::string_view> words) {
+  std::string out;
+  for (std::string_view w : words) {
+    if (!out.empty()) out += ", ";
+    out += w;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) {
+    if (!out.empty()) out += ", ";
+    out += w;
+  }
+  return out;
+}
+
+std::string to_lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+std::string to_upper(std::string s) {
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return s;
+}
+
+// RFC 9110 token characters: what header names and methods are made of.
+bool is_tchar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
+}
+
+// Names end up in logs, stats labels and admin URLs, so they stay plain.
+bool is_valid_name(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+  });
+}
+
+bool has_control_chars(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t') || u == 0x7f;
+  });
+}
+
+struct Pcre2CodeDeleter {
+  void operator()(pcre2_code* code) const { pcre2_code_free(code); }
+};
+
+// Compiles the pattern only to find out whether PCRE2 accepts it; the router compiles its
+// own copy. Returns PCRE2's complaint, if any.
+std::optional<std::string> regex_error(const std::string& pattern) {
+  int code = 0;
+  PCRE2_SIZE offset = 0;
+  std::unique_ptr<pcre2_code, Pcre2CodeDeleter> compiled(pcre2_compile(
+      reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), 0, &code, &offset, nullptr));
+  if (compiled) return std::nullopt;
+  std::array<PCRE2_UCHAR, 256> buffer{};
+  pcre2_get_error_message(code, buffer.data(), buffer.size());
+  return "invalid regular expression " + quoted(pattern) + ": " +
+         reinterpret_cast<const char*>(buffer.data()) + " (at offset " + std::to_string(offset) +
+         ")";
+}
+
+bool same_address(const SocketAddress& a, const SocketAddress& b) {
+  return a.length == b.length && std::memcmp(&a.storage, &b.storage, a.length) == 0;
+}
+
+// One pass over one document. Collects every error instead of stopping, so the parse
+// functions keep going with defaults after a bad value.
+class Loader {
+ public:
+  explicit Loader(std::string file) : file_(std::move(file)) {}
+
+  std::vector<ConfigError> take_errors() {
+    std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+    return std::move(errors_);
+  }
+
+  void error(Pos pos, std::string key, std::string message) {
+    errors_.push_back({file_, pos.line, pos.column, std::move(key), std::move(message)});
+  }
+
+  void load(const YAML::Node& root, Config& config) {
+    config.source = file_;
+    Item item{root, pos_of(root, {1, 1}), ""};
+    std::optional<Fields> fields;
+    if (root.IsNull()) {
+      // An empty file is a mapping with nothing in it: the error is then the missing keys.
+      fields = Fields{item, {}};
+    } else {
+      fields = read_fields(item, {"workers", "drain_timeout", "log", "listeners", "upstreams"});
+    }
+    if (!fields) return;
+
+    if (const Entry* e = fields->find("workers")) parse_workers(e->value, config.workers);
+    if (const Entry* e = fields->find("drain_timeout")) {
+      if (auto d = read_duration(e->value, true)) config.drain_timeout = *d;
+    }
+    if (const Entry* e = fields->find("log")) parse_log(e->value, config.log);
+
+    std::vector<UpstreamRef> refs;
+    if (const Entry* e = require(*fields, "listeners")) parse_listeners(e->value, config, refs);
+
+    std::set<std::string> defined;
+    if (const Entry* e = fields->find("upstreams")) parse_upstreams(e->value, config, defined);
+
+    for (const UpstreamRef& ref : refs) {
+      if (defined.count(ref.name)) continue;
+      std::string hint =
+          defined.empty()
+              ? "no upstreams are defined"
+              : "defined: " + join(std::vector<std::string>(defined.begin(), defined.end()));
+      error(ref.pos, ref.path, "undefined upstream " + quoted(ref.name) + " (" + hint + ")");
+    }
+  }
+
+ private:
+  // ---- generic readers: each reports its own error and returns nullopt on failure ----
+
+  std::optional<Fields> read_fields(const Item& item,
+                                    std::initializer_list<std::string_view> allowed) {
+    auto entries = read_map(item);
+    if (!entries) return std::nullopt;
+    Fields fields{item, {}};
+    for (Entry& e : *entries) {
+      if (std::find(allowed.begin(), allowed.end(), e.key) == allowed.end()) {
+        error(e.key_pos, e.value.path,
+              "unknown key " + quoted(e.key) + " (expected one of: " + join(allowed) + ")");
+        continue;
+      }
+      fields.entries.push_back(std::move(e));
+    }
+    return fields;
+  }
+
+  // The entries of a mapping with free-form keys (respond headers), duplicates rejected:
+  // yaml-cpp keeps both, and silently using one of them would hide a mistake.
+  std::optional<std::vector<Entry>> read_map(const Item& item) {
+    if (!item.node.IsMap()) {
+      type_error(item, "a mapping");
+      return std::nullopt;
+    }
+    std::vector<Entry> entries;
+    std::map<std::string, Pos> seen;
+    for (auto it = item.node.begin(); it != item.node.end(); ++it) {
+      const YAML::Node key = it->first;
+      Pos key_pos = pos_of(key, item.pos);
+      if (!key.IsScalar()) {
+        error(key_pos, item.path, "keys must be strings, got " + describe(key));
+        continue;
+      }
+      const std::string& name = key.Scalar();
+      std::string path = child_path(item.path, name);
+      if (auto [first, inserted] = seen.emplace(name, key_pos); !inserted) {
+        error(key_pos, path,
+              "duplicate key " + quoted(name) + " (first given at line " +
+                  std::to_string(first->second.line) + ")");
+        continue;
+      }
+      const YAML::Node value = it->second;
+      // A null value's mark points past the key, often at the next line; the key is where
+      // the user should look.
+      Pos value_pos = value.IsNull() ? key_pos : pos_of(value, key_pos);
+      entries.push_back({name, key_pos, {value, value_pos, path}});
+    }
+    return entries;
+  }
+
+  const Entry* require(const Fields& fields, std::string_view key) {
+    const Entry* e = fields.find(key);
+    if (!e) {
+      error(fields.self.pos, child_path(fields.self.path, key),
+            "missing required key " + quoted(key));
+    }
+    return e;
+  }
+
+  void type_error(const Item& item, std::string_view expected) {
+    error(item.pos, item.path,
+          "expected " + std::string(expected) + ", got " + describe(item.node));
+  }
+
+  std::optional<std::vector<Item>> read_list(const Item& item, bool allow_empty = false) {
+    if (!item.node.IsSequence()) {
+      type_error(item, "a list");
+      return std::nullopt;
+    }
+    std::vector<Item> out;
+    size_t i = 0;
+    for (auto it = item.node.begin(); it != item.node.end(); ++it, ++i) {
+      const YAML::Node node = *it;
+      out.push_back({node, pos_of(node, item.pos), index_path(item.path, i)});
+    }
+    if (out.empty() && !allow_empty) {
+      error(item.pos, item.path, "must not be empty");
+      return std::nullopt;
+    }
+    return out;
+  }
+
+  // A scalar or a list of scalars: `host: a.com` and `host: [a.com, b.com]` both work.
+  std::optional<std::vector<Item>> read_one_or_list(const Item& item) {
+    if (item.node.IsScalar()) return std::vector<Item>{item};
+    if (!item.node.IsSequence()) {
+      type_error(item, "a string or a list of strings");
+      return std::nullopt;
+    }
+    return read_list(item);
+  }
+
+  std::optional<std::string> read_string(const Item& item) {
+    if (!item.node.IsScalar()) {
+      type_error(item, "a string");
+      return std::nullopt;
+    }
+    return item.node.Scalar();
+  }
+
+  std::optional<std::string> read_nonempty_string(const Item& item) {
+    auto s = read_string(item);
+    if (s && s->empty()) {
+      error(item.pos, item.path, "must not be empty");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<std::string> read_name(const Item& item) {
+    auto s = read_string(item);
+    if (!s) return std::nullopt;
+    if (!is_valid_name(*s)) {
+      error(item.pos, item.path,
+            "invalid name " + quoted(*s) + " (use letters, digits, '_', '.' and '-')");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<int64_t> read_int(const Item& item, int64_t min, int64_t max) {
+    std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    if (!item.node.IsScalar()) {
+      type_error(item, range);
+      return std::nullopt;
+    }
+    const std::string& text = item.node.Scalar();
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || end != text.data() + text.size() ||
+        (ec != std::errc{} && ec != std::errc::result_out_of_range)) {
+      type_error(item, range);
+      return std::nullopt;
+    }
+    if (ec == std::errc::result_out_of_range || value < min || value > max) {
+      error(item.pos, item.path, "must be " + range + ", got " + text);
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<bool> read_bool(const Item& item) {
+    if (item.node.IsScalar()) {
+      const std::string lower = to_lower(item.node.Scalar());
+      if (lower == "true") return true;
+      if (lower == "false") return false;
+    }
+    type_error(item, "true or false");
+    return std::nullopt;
+  }
+
+  std::optional<Duration> read_duration(const Item& item, bool allow_zero) {
+    if (!item.node.IsScalar()) {
+      type_error(item, "a duration such as '10s' or '250ms'");
+      return std::nullopt;
+    }
+    auto d = parse_duration(item.node.Scalar());
+    if (!d) {
+      error(item.pos, item.path, d.error);
+      return std::nullopt;
+    }
+    if (!allow_zero && d->count() == 0) {
+      error(item.pos, item.path, "must be greater than 0");
+      return std::nullopt;
+    }
+    return *d;
+  }
+
+  std::optional<uint64_t> read_size(const Item& item) {
+    if (!item.node.IsScalar()) {
+      type_error(item, "a size such as '65536' or '64KiB'");
+      return std::nullopt;
+    }
+    auto s = parse_size(item.node.Scalar());
+    if (!s) {
+      error(item.pos, item.path, s.error);
+      return std::nullopt;
+    }
+    return *s;
+  }
+
+  std::optional<std::string> read_regex(const Item& item) {
+    auto pattern = read_string(item);
+    if (!pattern) return std::nullopt;
+    if (auto why = regex_error(*pattern)) {
+      error(item.pos, item.path, *why);
+      return std::nullopt;
+    }
+    return pattern;
+  }
+
+  // Reports a second key of a group that allows only one ("path" vs "path_prefix").
+  // Returns the first one present, in file order.
+  const Entry* exclusive(const Fields& fields, std::initializer_list<std::string_view> keys) {
+    const Entry* first = nullptr;
+    for (const Entry& e : fields.entries) {
+      if (std::find(keys.begin(), keys.end(), e.key) == keys.end()) continue;
+      if (!first) {
+        first = &e;
+        continue;
+      }
+      std::string list;
+      size_t i = 0;
+      for (std::string_view k : keys) {
+        if (i > 0) list += (i + 1 == keys.size()) ? " and " : ", ";
+        list += quoted(k);
+        ++i;
+      }
+      error(e.key_pos, e.value.path,
+            "only one of " + list + " may be given (" + quoted(first->key) +
+                " is already at line " + std::to_string(first->key_pos.line) + ")");
+    }
+    return first;
+  }
+
+  // ---- the schema ----
+
+  void parse_workers(const Item& item, unsigned& workers) {
+    if (item.node.IsScalar() && item.node.Scalar() == "auto") {
+      workers = 0;
+      return;
+    }
+    const std::string expected = "'auto' or an integer from 1 to " + std::to_string(kMaxWorkers);
+    if (!item.node.IsScalar()) {
+      type_error(item, expected);
+      return;
+    }
+    const std::string& text = item.node.Scalar();
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || end != text.data() + text.size() ||
+        (ec != std::errc{} && ec != std::errc::result_out_of_range)) {
+      type_error(item, expected);
+      return;
+    }
+    if (ec != std::errc{} || value < 1 || value > kMaxWorkers) {
+      error(item.pos, item.path, "must be " + expected + ", got " + text);
+      return;
+    }
+    workers = static_cast<unsigned>(value);
+  }
+
+  void parse_log(const Item& item, Log& log) {
+    auto fields = read_fields(item, {"level", "access_log"});
+    if (!fields) return;
+    if (const Entry* e = fields->find("level")) {
+      const std::initializer_list<std::string_view> kLevels = {"trace", "debug",    "info", "warn",
+                                                               "error", "critical", "off"};
+      if (auto level = read_string(e->value)) {
+        if (std::find(kLevels.begin(), kLevels.end(), *level) == kLevels.end()) {
+          error(
+              e->value.pos, e->value.path,
+              "unknown log level " + quoted(*level) + " (expected one of: " + join(kLevels) + ")");
+        } else {
+          log.level = *level;
+        }
+      }
+    }
+    if (const Entry* e = fields->find("access_log")) {
+      if (auto target = read_nonempty_string(e->value)) log.access_log = *target;
+    }
+  }
+
+  void parse_listeners(const Item& item, Config& config, std::vector<UpstreamRef>& refs) {
+    auto list = read_list(item);
+    if (!list) return;
+    std::map<std::string, Pos> names;
+    std::vector<std::pair<SocketAddress, Pos>> addresses;
+    for (const Item& element : *list) {
+      Listener listener;
+      listener.mark = {element.pos.line, element.pos.column};
+      auto fields = read_fields(element, {"name", "address", "limits", "routes"});
+      if (!fields) continue;
+
+      if (const Entry* e = require(*fields, "name")) {
+        if (auto name = read_name(e->value)) {
+          if (auto [first, inserted] = names.emplace(*name, e->value.pos); !inserted) {
+            error(e->value.pos, e->value.path,
+                  "duplicate listener name " + quoted(*name) + " (first used at line " +
+                      std::to_string(first->second.line) + ")");
+          }
+          listener.name = *name;
+        }
+      }
+      if (const Entry* e = require(*fields, "address")) {
+        if (auto text = read_string(e->value)) {
+          auto address = parse_socket_address(*text, false);
+          if (!address) {
+            error(e->value.pos, e->value.path, address.error);
+          } else {
+            auto clash = std::find_if(addresses.begin(), addresses.end(), [&](const auto& a) {
+              return same_address(a.first, *address);
+            });
+            if (clash != addresses.end()) {
+              error(e->value.pos, e->value.path,
+                    "address " + quoted(*text) + " is already used by the listener at line " +
+                        std::to_string(clash->second.line));
+            } else {
+              addresses.emplace_back(*address, element.pos);
+            }
+            listener.address = std::move(*address);
+          }
+        }
+      }
+      if (const Entry* e = fields->find("limits")) parse_limits(e->value, listener.limits);
+      if (const Entry* e = require(*fields, "routes")) parse_routes(e->value, listener, refs);
+      config.listeners.push_back(std::move(listener));
+    }
+  }
+
+  void parse_limits(const Item& item, Limits& limits) {
+    auto fields =
+        read_fields(item, {"max_header_bytes", "max_body_bytes", "header_timeout", "idle_timeout"});
+    if (!fields) return;
+    if (const Entry* e = fields->find("max_header_bytes")) {
+      if (auto size = read_size(e->value)) {
+        if (*size < kMinHeaderBytes || *size > kMaxHeaderBytes) {
+          error(e->value.pos, e->value.path,
+                "must be between 1KiB and 1MiB, got " + std::to_string(*size) + " bytes");
+        } else {
+          limits.max_header_bytes = *size;
+        }
+      }
+    }
+    if (const Entry* e = fields->find("max_body_bytes")) {
+      if (auto size = read_size(e->value)) limits.max_body_bytes = *size;
+    }
+    if (const Entry* e = fields->find("header_timeout")) {
+      if (auto d = read_duration(e->value, false)) limits.header_timeout = *d;
+    }
+    if (const Entry* e = fields->find("idle_timeout")) {
+      if (auto d = read_duration(e->value, false)) limits.idle_timeout = *d;
+    }
+  }
+
+  void parse_routes(const Item& item, Listener& listener, std::vector<UpstreamRef>& refs) {
+    auto list = read_list(item);
+    if (!list) return;
+    std::map<std::string, Pos> names;
+    for (const Item& element : *list) {
+      Route route;
+      route.mark = {element.pos.line, element.pos.column};
+      auto fields = read_fields(element, {"name", "match", "upstream", "respond", "host_rewrite"});
+      if (!fields) continue;
+
+      if (const Entry* e = require(*fields, "name")) {
+        if (auto name = read_name(e->value)) {
+          if (auto [first, inserted] = names.emplace(*name, e->value.pos); !inserted) {
+            error(e->value.pos, e->value.path,
+                  "duplicate route name " + quoted(*name) +
+                      " in this listener (first used at line " +
+                      std::to_string(first->second.line) + ")");
+          }
+          route.name = *name;
+        }
+      }
+      if (const Entry* e = fields->find("match")) parse_match(e->value, route.match);
+
+      const Entry* target = exclusive(*fields, {"upstream", "respond"});
+      if (!target) {
+        error(element.pos, element.path, "a route needs either 'upstream' or 'respond'");
+      } else if (target->key == "upstream") {
+        if (auto name = read_nonempty_string(target->value)) {
+          route.upstream = *name;
+          refs.push_back({*name, target->value.pos, target->value.path});
+        }
+      } else {
+        route.respond.emplace();
+        parse_respond(target->value, *route.respond);
+      }
+
+      if (const Entry* e = fields->find("host_rewrite")) {
+        if (target && target->key == "respond") {
+          error(e->key_pos, e->value.path,
+                "'host_rewrite' applies only to routes with 'upstream', not 'respond'");
+        } else if (auto host = read_nonempty_string(e->value)) {
+          if (has_control_chars(*host) || host->find_first_of(" \t") != std::string::npos) {
+            error(e->value.pos, e->value.path,
+                  "must be a host name, without spaces or control characters");
+          } else {
+            route.host_rewrite = *host;
+          }
+        }
+      }
+      listener.routes.push_back(std::move(route));
+    }
+  }
+
+  void parse_match(const Item& item, RouteMatch& match) {
+    auto fields = read_fields(
+        item, {"host", "path", "path_prefix", "path_regex", "methods", "headers", "query"});
+    if (!fields) return;
+
+    if (const Entry* e = fields->find("host")) {
+      if (auto hosts = read_one_or_list(e->value)) {
+        for (const Item& h : *hosts) {
+          if (auto host = read_host(h)) match.hosts.push_back(std::move(*host));
+        }
+      }
+    }
+
+    if (const Entry* e = exclusive(*fields, {"path", "path_prefix", "path_regex"})) {
+      if (e->key == "path_regex") {
+        if (auto re = read_regex(e->value)) {
+          match.path_kind = RouteMatch::PathKind::Regex;
+          match.path = *re;
+        }
+      } else if (auto path = read_string(e->value)) {
+        if (path->empty() || path->front() != '/') {
+          error(e->value.pos, e->value.path, "must start with '/', got " + quoted(*path));
+        } else {
+          match.path_kind =
+              e->key == "path" ? RouteMatch::PathKind::Exact : RouteMatch::PathKind::Prefix;
+          match.path = *path;
+        }
+      }
+    }
+
+    if (const Entry* e = fields->find("methods")) {
+      if (auto methods = read_one_or_list(e->value)) {
+        for (const Item& m : *methods) {
+          auto method = read_string(m);
+          if (!method) continue;
+          if (!is_token(*method)) {
+            error(m.pos, m.path, "invalid HTTP method " + quoted(*method));
+            continue;
+          }
+          match.methods.push_back(to_upper(*method));
+        }
+      }
+    }
+
+    if (const Entry* e = fields->find("headers"))
+      parse_value_matches(e->value, true, match.headers);
+    if (const Entry* e = fields->find("query")) parse_value_matches(e->value, false, match.query);
+  }
+
+  // Hosts are matched case-insensitively, so they are stored lower-cased; the router can
+  // then compare without folding both sides.
+  std::optional<std::string> read_host(const Item& item) {
+    auto text = read_nonempty_string(item);
+    if (!text) return std::nullopt;
+    std::string host = to_lower(*text);
+    auto bad = [&](const std::string& why) {
+      error(item.pos, item.path, "invalid host " + quoted(*text) + ": " + why);
+      return std::nullopt;
+    };
+    if (host.front() == '[') {
+      // IPv6 literal as it appears in a Host header.
+      if (host.back() != ']') return bad("missing ']'");
+      for (size_t i = 1; i + 1 < host.size(); ++i) {
+        char c = host[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' || c == '.')) {
+          return bad("not an IPv6 address");
+        }
+      }
+      return host;
+    }
+    std::string_view rest = host;
+    if (rest.starts_with("*.")) rest.remove_prefix(2);
+    if (rest.empty()) return bad("a wildcard needs a suffix, e.g. '*.example.com'");
+    for (char c : rest) {
+      if (c == '*') return bad("'*' is allowed only as a leading '*.'");
+      if (c == ':') return bad("hosts are matched without the port; remove ':PORT'");
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')) {
+        return bad("only letters, digits, '-', '_' and '.' are allowed");
+      }
+    }
+    return host;
+  }
+
+  void parse_value_matches(const Item& item, bool is_header, std::vector<ValueMatch>& out) {
+    auto list = read_list(item);
+    if (!list) return;
+    for (const Item& element : *list) {
+      auto fields = read_fields(element, {"name", "exact", "regex", "present"});
+      if (!fields) continue;
+      ValueMatch vm;
+      bool ok = true;
+      if (const Entry* e = require(*fields, "name")) {
+        auto name = read_nonempty_string(e->value);
+        if (name && is_header && !is_token(*name)) {
+          error(e->value.pos, e->value.path, "invalid header name " + quoted(*name));
+          name.reset();
+        }
+        if (name) {
+          vm.name = *name;
+        } else {
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+      const Entry* how = exclusive(*fields, {"exact", "regex", "present"});
+      if (!how) {
+        error(element.pos, element.path, "needs one of 'exact', 'regex' or 'present'");
+        ok = false;
+      } else if (how->key == "exact") {
+        auto value = read_string(how->value);
+        vm.kind = ValueMatch::Kind::Exact;
+        if (value) vm.value = *value;
+        ok = ok && value.has_value();
+      } else if (how->key == "regex") {
+        auto re = read_regex(how->value);
+        vm.kind = ValueMatch::Kind::Regex;
+        if (re) vm.value = *re;
+        ok = ok && re.has_value();
+      } else {
+        auto present = read_bool(how->value);
+        if (present) vm.kind = *present ? ValueMatch::Kind::Present : ValueMatch::Kind::Absent;
+        ok = ok && present.has_value();
+      }
+      if (ok) out.push_back(std::move(vm));
+    }
+  }
+
+  void parse_respond(const Item& item, Respond& respond) {
+    auto fields = read_fields(item, {"status", "headers", "body"});
+    if (!fields) return;
+    if (const Entry* e = fields->find("status")) {
+      if (auto status = read_int(e->value, 100, 599)) respond.status = static_cast<int>(*status);
+    }
+    if (const Entry* e = fields->find("headers")) {
+      if (auto entries = read_map(e->value)) {
+        for (const Entry& h : *entries) {
+          if (!is_token(h.key)) {
+            error(h.key_pos, h.value.path, "invalid header name " + quoted(h.key));
+            continue;
+          }
+          const std::string lower = to_lower(h.key);
+          if (lower == "content-length" || lower == "transfer-encoding") {
+            error(h.key_pos, h.value.path,
+                  quoted(h.key) + " is set by portico from the body; remove it");
+            continue;
+          }
+          auto value = read_string(h.value);
+          if (!value) continue;
+          if (has_control_chars(*value)) {
+            error(h.value.pos, h.value.path, "header values cannot contain control characters");
+            continue;
+          }
+          respond.headers.emplace_back(h.key, *value);
+        }
+      }
+    }
+    if (const Entry* e = fields->find("body")) {
+      if (auto body = read_string(e->value)) {
+        const int s = respond.status;
+        if (!body->empty() && (s < 200 || s == 204 || s == 304)) {
+          error(e->value.pos, e->value.path,
+                "a " + std::to_string(s) + " response cannot have a body");
+        } else {
+          respond.body = *body;
+        }
+      }
+    }
+  }
+
+  void parse_upstreams(const Item& item, Config& config, std::set<std::string>& defined) {
+    auto list = read_list(item, true);
+    if (!list) return;
+    std::map<std::string, Pos> names;
+    for (const Item& element : *list) {
+      Upstream upstream;
+      upstream.mark = {element.pos.line, element.pos.column};
+      auto fields = read_fields(element, {"name", "balance", "endpoints", "timeouts", "keepalive"});
+      if (!fields) continue;
+
+      if (const Entry* e = require(*fields, "name")) {
+        if (auto name = read_name(e->value)) {
+          if (auto [first, inserted] = names.emplace(*name, e->value.pos); !inserted) {
+            error(e->value.pos, e->value.path,
+                  "duplicate upstream name " + quoted(*name) + " (first used at line " +
+                      std::to_string(first->second.line) + ")");
+          }
+          // Defined even if the rest of it is broken, so routes naming it do not add a
+          // second, misleading "undefined upstream" error.
+          defined.insert(*name);
+          upstream.name = *name;
+        }
+      }
+      if (const Entry* e = fields->find("balance")) {
+        if (auto balance = read_string(e->value)) {
+          if (*balance != "round_robin") {
+            error(e->value.pos, e->value.path,
+                  "unsupported balance " + quoted(*balance) + " (supported: round_robin)");
+          } else {
+            upstream.balance = *balance;
+          }
+        }
+      }
+      if (const Entry* e = require(*fields, "endpoints")) parse_endpoints(e->value, upstream);
+      if (const Entry* e = fields->find("timeouts")) {
+        if (auto t = read_fields(e->value, {"connect", "response"})) {
+          if (const Entry* c = t->find("connect")) {
+            if (auto d = read_duration(c->value, false)) upstream.connect_timeout = *d;
+          }
+          if (const Entry* r = t->find("response")) {
+            if (auto d = read_duration(r->value, false)) upstream.response_timeout = *d;
+          }
+        }
+      }
+      if (const Entry* e = fields->find("keepalive")) {
+        if (auto k = read_fields(e->value, {"max_idle", "idle_timeout"})) {
+          if (const Entry* m = k->find("max_idle")) {
+            if (auto n = read_int(m->value, 0, kMaxIdleLimit)) {
+              upstream.max_idle = static_cast<uint32_t>(*n);
+            }
+          }
+          if (const Entry* i = k->find("idle_timeout")) {
+            if (auto d = read_duration(i->value, false)) upstream.idle_timeout = *d;
+          }
+        }
+      }
+      config.upstreams.push_back(std::move(upstream));
+    }
+  }
+
+  void parse_endpoints(const Item& item, Upstream& upstream) {
+    auto list = read_list(item);
+    if (!list) return;
+    for (const Item& element : *list) {
+      Endpoint endpoint;
+      Item address_item = element;
+      if (element.node.IsMap()) {
+        auto fields = read_fields(element, {"address", "weight"});
+        if (!fields) continue;
+        if (const Entry* w = fields->find("weight")) {
+          if (auto weight = read_int(w->value, 1, kMaxWeight)) {
+            endpoint.weight = static_cast<uint32_t>(*weight);
+          }
+        }
+        const Entry* a = require(*fields, "address");
+        if (!a) continue;
+        address_item = a->value;
+      } else if (!element.node.IsScalar()) {
+        type_error(element, "'HOST:PORT' or a mapping with 'address' and 'weight'");
+        continue;
+      }
+      auto text = read_string(address_item);
+      if (!text) continue;
+      auto address = parse_socket_address(*text, true);
+      if (!address) {
+        error(address_item.pos, address_item.path, address.error);
+        continue;
+      }
+      endpoint.address = std::move(*address);
+      upstream.endpoints.push_back(std::move(endpoint));
+    }
+  }
+
+  std::string file_;
+  std::vector<ConfigError> errors_;
+};
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+}  // namespace
+
+LoadResult load_config_string(std::string_view yaml, const std::string& file_label) {
+  LoadResult result;
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    const bool has_mark = !e.mark.is_null();
+    result.errors.push_back({file_label, has_mark ? e.mark.line + 1 : 0,
+                             has_mark ? e.mark.column + 1 : 0, "", "invalid YAML: " + e.msg});
+    return result;
+  }
+  if (documents.size() > 1) {
+    Pos pos = pos_of(documents[1], {1, 1});
+    result.errors.push_back({file_label, pos.line, pos.column, "",
+                             "the file holds more than one YAML document; only one is allowed"});
+    return result;
+  }
+
+  Loader loader(file_label);
+  Config config;
+  loader.load(documents.empty() ? YAML::Node() : documents.front(), config);
+  result.errors = loader.take_errors();
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+LoadResult load_config_file(const std::string& path) {
+  auto fail = [&](int err) {
+    LoadResult result;
+    result.errors.push_back(
+        {path, 0, 0, "", std::string("cannot read config file: ") + std::strerror(err)});
+    return result;
+  };
+  errno = 0;
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) return fail(errno);
+  std::string text;
+  std::array<char, 8192> buffer{};
+  while (true) {
+    size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+    text.append(buffer.data(), n);
+    if (n < buffer.size()) break;
+  }
+  // fopen succeeds on a directory; the read is what fails (EISDIR).
+  if (std::ferror(file.get())) return fail(errno != 0 ? errno : EIO);
+  return load_config_string(text, path);
+}
+
+}  // namespace portico::config

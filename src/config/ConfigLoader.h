@@ -1,0 +1,39 @@
+// Reads a YAML config into the structs of Config.h and validates it as a whole.
+// Every problem found is reported, not only the first, each with the file, line and
+// column and the dotted key path, so one run of `portico --validate` shows all of them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/Config.h"
+
+namespace portico::config {
+
+struct ConfigError {
+  std::string file;
+  int line = 0;     // 1-based; 0 when the error is about the file as a whole
+  int column = 0;   // 1-based; 0 when line is 0
+  std::string key;  // dotted path, e.g. "listeners[0].routes[1].match.path_regex"; may be empty
+  std::string message;
+
+  // "FILE:LINE:COL: KEY: MESSAGE"; the position is left out when line is 0 and the key
+  // when it is empty.
+  std::string to_string() const;
+};
+
+struct LoadResult {
+  std::optional<Config> config;     // set iff errors is empty
+  std::vector<ConfigError> errors;  // in file order
+};
+
+// Reads and loads the file; an unreadable file gives one error at line 0 naming the
+// system's reason. Upstream endpoint names are resolved (once, now).
+LoadResult load_config_file(const std::string& path);
+
+// Loads YAML text; `file_label` is used as Config::source and in errors.
+LoadResult load_config_string(std::string_view yaml, const std::string& file_label);
+
+}  // namespace portico::config

@@ -1,0 +1,51 @@
+// Parsers for the scalar value types the config uses: durations, byte sizes and socket
+// addresses. They are separate from the YAML walk so that filters parsing their own
+// config nodes (window: 10s, max_bytes: 64MiB) accept exactly the same spellings.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "config/Config.h"
+
+namespace portico::config {
+
+// The outcome of parsing one value: either a value or a message saying what is wrong.
+// It reads like std::optional (if (r) ... *r) so callers that only care whether the
+// text was valid need not look at `error`; C++20 has no std::expected.
+template <typename T>
+struct ParseResult {
+  std::optional<T> value;
+  std::string error;  // set iff !value; a full sentence quoting the input
+
+  static ParseResult ok(T v) { return ParseResult{std::move(v), {}}; }
+  static ParseResult fail(std::string message) {
+    return ParseResult{std::nullopt, std::move(message)};
+  }
+
+  bool has_value() const { return value.has_value(); }
+  explicit operator bool() const { return value.has_value(); }
+  const T& operator*() const { return *value; }
+  T& operator*() { return *value; }
+  const T* operator->() const { return &*value; }
+  T* operator->() { return &*value; }
+  operator std::optional<T>() const { return value; }  // NOLINT: meant to convert implicitly
+};
+
+// "250ms", "10s", "1m", "2h", "1.5s". A unit is required; the only exception is "0".
+// Results must be a whole number of milliseconds ("0.5ms" is rejected) and fit in Duration.
+ParseResult<Duration> parse_duration(std::string_view text);
+
+// "65536" (bytes), "512B", "64KB" (64000), "64KiB" (65536), "10MB", "10MiB", "1GB", "1GiB".
+// A decimal fraction is allowed when the result is a whole number of bytes ("1.5KiB").
+ParseResult<uint64_t> parse_size(std::string_view text);
+
+// "127.0.0.1:8080", "[::1]:8080" and, when resolve_names is true, "localhost:9000"
+// (resolved once, now, with getaddrinfo; the first address returned is used). The port is
+// required and must be 1..65535. `text` in the result is the input as written.
+ParseResult<SocketAddress> parse_socket_address(std::string_view text, bool resolve_names);
+
+}  // namespace portico::config

@@ -1,0 +1,49 @@
+// A listening socket owned by one worker. Every worker opens its own socket on the
+// same address with SO_REUSEPORT, so the kernel spreads connections without a shared
+// accept lock. Accepting is ours (uv_poll_t + accept4) rather than uv_listen's so that
+// running out of file descriptors pauses accepting for a moment instead of spinning or
+// resetting queued clients.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config/Config.h"
+
+namespace portico::core {
+
+class Listener {
+ public:
+  // Called with each accepted, non-blocking socket and its peer; the callee owns the fd.
+  using OnAccept = std::function<void(int fd, const sockaddr_storage& peer)>;
+
+  Listener(uv_loop_t* loop, std::string name, OnAccept on_accept);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  // Binds and listens; on failure returns a message naming the address and the reason.
+  std::string open(const config::SocketAddress& address, int backlog = 4096);
+  // Stops accepting and closes the socket (the object may be destroyed right after).
+  void close();
+  const std::string& name() const { return name_; }
+
+ private:
+  void on_readable();
+  void pause_accepting();
+  void start_polling();
+
+  uv_loop_t* loop_;
+  std::string name_;
+  OnAccept on_accept_;
+  int fd_ = -1;
+  // libuv handles must outlive their close callbacks, which may run after this object.
+  std::unique_ptr<uv_poll_t> poll_;
+  std::unique_ptr<uv_timer_t> resume_timer_;
+  bool paused_ = false;
+};
+
+}  // namespace portico::core

@@ -1,0 +1,41 @@
+#include "core/Runtime.h"
+
+#include <stdexcept>
+
+#include "http/HeadWriter.h"
+
+namespace portico::core {
+
+std::shared_ptr<const Runtime> Runtime::build(config::Config config) {
+  std::shared_ptr<Runtime> rt(new Runtime());  // private constructor: make_shared cannot reach it
+  rt->config_ = std::move(config);
+  for (const config::Listener& l : rt->config_.listeners) {
+    CompiledListener cl;
+    cl.config = &l;
+    cl.router = std::make_unique<router::Router>(l.routes);
+    for (const config::Route& r : l.routes) {
+      CompiledRoute cr;
+      cr.route = &r;
+      if (r.respond) {
+        std::vector<http::Header> hs;
+        for (const auto& [k, v] : r.respond->headers) hs.push_back({k, v});
+        for (int close = 0; close < 2; ++close)
+          for (int head = 0; head < 2; ++head)
+            http::write_local_response(cr.respond[close][head], r.respond->status, hs,
+                                       r.respond->body, close, head);
+      } else {
+        const auto& ups = rt->config_.upstreams;
+        for (size_t i = 0; i < ups.size(); ++i)
+          if (ups[i].name == r.upstream) cr.upstream = int(i);
+        if (cr.upstream < 0)
+          throw std::invalid_argument("route '" + r.name + "': unknown upstream '" + r.upstream +
+                                      "'");
+      }
+      cl.routes.push_back(std::move(cr));
+    }
+    rt->listeners_.push_back(std::move(cl));
+  }
+  return rt;
+}
+
+}  // namespace portico::core

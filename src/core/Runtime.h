@@ -1,0 +1,45 @@
+// The compiled, immutable form of one configuration: what workers serve from.
+// Published as shared_ptr<const Runtime>; a connection pins the Runtime it started
+// with, so a later reload never changes a request mid-flight.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/Config.h"
+#include "router/Router.h"
+
+namespace portico::core {
+
+struct CompiledRoute {
+  const config::Route* route = nullptr;
+  int upstream = -1;  // index into Runtime::config.upstreams, or -1 for `respond:`
+  // `respond:` answers, serialised once: [keep-alive, close] x [GET, HEAD].
+  std::string respond[2][2];
+};
+
+struct CompiledListener {
+  const config::Listener* config = nullptr;
+  std::unique_ptr<router::Router> router;
+  std::vector<CompiledRoute> routes;  // parallel to config->routes
+  const CompiledRoute* route_for(const config::Route* r) const {
+    return &routes[size_t(r - config->routes.data())];
+  }
+};
+
+class Runtime {
+ public:
+  // Throws std::invalid_argument when the config cannot be compiled.
+  static std::shared_ptr<const Runtime> build(config::Config config);
+
+  const config::Config& config() const { return config_; }
+  const std::vector<CompiledListener>& listeners() const { return listeners_; }
+
+ private:
+  Runtime() = default;
+  config::Config config_;
+  std::vector<CompiledListener> listeners_;
+};
+
+}  // namespace portico::core

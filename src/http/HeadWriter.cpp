@@ -1,0 +1,85 @@
+#include "http/HeadWriter.h"
+
+#include <fmt/format.h>
+
+#include "http/StatusText.h"
+
+namespace portico::http {
+
+namespace {
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+bool forwardable(const Header& h, const ConnectionTokens& conn) {
+  return !is_hop_by_hop(h.name) && !conn.names(h.name);
+}
+
+}  // namespace
+
+void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
+                                 std::span<const Header> headers, const ConnectionTokens& conn) {
+  out.clear();
+  out.append(req.method).append(" ").append(req.target).append(" HTTP/1.1\r\n");
+  append_header(out, "Host", req.host);
+  const Header* xff = nullptr;
+  for (const Header& h : headers) {
+    if (!forwardable(h, conn)) continue;
+    std::string_view n = h.name;
+    if (iequals(n, "host") || iequals(n, "expect") || iequals(n, "x-forwarded-proto") ||
+        iequals(n, "x-forwarded-host"))
+      continue;
+    if (iequals(n, "x-forwarded-for")) {
+      // Several X-Forwarded-For lines are one list (RFC 9110 §5.3); keep the first's
+      // position and fold the rest into it below.
+      if (!xff) xff = &h;
+      continue;
+    }
+    append_header(out, n, h.value);
+  }
+  out.append("X-Forwarded-For: ");
+  if (xff) {
+    for (const Header& h : headers)
+      if (iequals(h.name, "x-forwarded-for") && !h.value.empty()) out.append(h.value).append(", ");
+  }
+  out.append(req.client_ip).append("\r\n");
+  append_header(out, "X-Forwarded-Proto", "http");
+  if (!req.original_host.empty()) append_header(out, "X-Forwarded-Host", req.original_host);
+  if (!req.request_id.empty()) append_header(out, "X-Request-Id", req.request_id);
+  out.append("\r\n");
+}
+
+void write_client_response_head(std::string& out, const ClientResponse& resp,
+                                 std::span<const Header> headers, const ConnectionTokens& conn) {
+  out.clear();
+  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} ", resp.status);
+  out.append(resp.reason.empty() ? status_text(resp.status) : resp.reason).append("\r\n");
+  for (const Header& h : headers) {
+    if (!forwardable(h, conn)) continue;
+    if (resp.drop_transfer_encoding && iequals(h.name, "transfer-encoding")) continue;
+    append_header(out, h.name, h.value);
+  }
+  if (resp.close) out.append("Connection: close\r\n");
+  else if (resp.keep_alive_http10) out.append("Connection: keep-alive\r\n");
+  out.append("\r\n");
+}
+
+void write_local_response(std::string& out, int status, std::span<const Header> extra_headers,
+                          std::string_view body, bool close, bool head_only) {
+  out.clear();
+  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", status, status_text(status));
+  bool has_type = false;
+  for (const Header& h : extra_headers) {
+    has_type = has_type || iequals(h.name, "content-type");
+    append_header(out, h.name, h.value);
+  }
+  bool bodyless = status < 200 || status == 204 || status == 304;
+  if (!has_type && !body.empty()) out.append("Content-Type: text/plain\r\n");
+  if (!bodyless) fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", body.size());
+  if (close) out.append("Connection: close\r\n");
+  out.append("\r\n");
+  if (!head_only && !bodyless) out.append(body);
+}
+
+}  // namespace portico::http

@@ -1,0 +1,44 @@
+// Serialises the heads Portico sends: the request to an upstream and the response to
+// a client. Each is built in one pass into a string whose capacity the caller reuses,
+// copying every header byte once.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "http/ConnectionTokens.h"
+#include "http/Header.h"
+
+namespace portico::http {
+
+struct UpstreamRequest {
+  std::string_view method;
+  std::string_view target;
+  std::string_view host;           // Host to send (the client's, or the route's rewrite)
+  std::string_view original_host;  // for X-Forwarded-Host ("" when the client sent none)
+  std::string_view client_ip;
+  std::string_view request_id;  // generated one, or "" when the client sent X-Request-Id
+};
+
+// Hop-by-hop fields, Expect and the client's X-Forwarded-Proto/-Host are dropped;
+// X-Forwarded-For is appended to; framing fields pass unchanged (bodies are relayed as-is).
+void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
+                                 std::span<const Header> headers, const ConnectionTokens& conn);
+
+struct ClientResponse {
+  int status = 200;
+  std::string_view reason;
+  bool close = false;               // add Connection: close
+  bool keep_alive_http10 = false;   // add Connection: keep-alive for an HTTP/1.0 client
+  bool drop_transfer_encoding = false;  // the body is de-chunked for an HTTP/1.0 client
+};
+
+void write_client_response_head(std::string& out, const ClientResponse& resp,
+                                std::span<const Header> headers, const ConnectionTokens& conn);
+
+// A complete response Portico answers by itself (errors, `respond:` routes).
+void write_local_response(std::string& out, int status, std::span<const Header> extra_headers,
+                          std::string_view body, bool close, bool head_only);
+
+}  // namespace portico::http

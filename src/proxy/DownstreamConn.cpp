@@ -1,0 +1,666 @@
+#include "proxy/DownstreamConn.h"
+
+#include <arpa/inet.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "core/TcpTransport.h"
+#include "core/Worker.h"
+#include "http/HeadWriter.h"
+#include "http/StatusText.h"
+#include "router/Router.h"
+#include "upstream/EndpointPool.h"
+
+namespace portico::proxy {
+
+namespace {
+
+DownstreamConn* self(llhttp_t* p) { return static_cast<DownstreamConn*>(p->data); }
+
+constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool idempotent(std::string_view m) {
+  return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" ||
+         m == "DELETE";
+}
+
+// Splits an absolute-form target ("http://host:port/path?q") into authority and
+// origin-form; an origin-form target is returned unchanged with no authority.
+std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() > scheme.size() && http::iequals(target.substr(0, scheme.size()), scheme)) {
+      std::string_view rest = target.substr(scheme.size());
+      size_t slash = rest.find_first_of("/?");
+      if (slash == std::string_view::npos) return {rest, "/"};
+      if (rest[slash] == '?') return {rest.substr(0, slash), "/"};  // caller re-adds query below
+      return {rest.substr(0, slash), rest.substr(slash)};
+    }
+  }
+  return {{}, target};
+}
+
+}  // namespace
+
+const llhttp_settings_t& DownstreamConn::settings() {
+  static const llhttp_settings_t s = [] {
+    llhttp_settings_t v;
+    llhttp_settings_init(&v);
+    v.on_method = on_method;
+    v.on_url = on_url;
+    v.on_header_field = on_header_field;
+    v.on_header_value = on_header_value;
+    v.on_headers_complete = on_headers_complete;
+    v.on_body = on_body;
+    v.on_message_complete = on_message_complete;
+    return v;
+  }();
+  return s;
+}
+
+void DownstreamConn::open(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
+                          const core::CompiledListener& listener, int fd,
+                          const sockaddr_storage& peer) {
+  auto conn = std::make_unique<DownstreamConn>(worker, std::move(runtime), listener, peer);
+  auto tcp = std::make_unique<core::TcpTransport>(worker.loop());
+  int rc = tcp->open(fd);
+  tcp->set_events(conn.get());
+  conn->transport_ = std::move(tcp);
+  // From here the connection is owned by its handle and freed in on_closed().
+  DownstreamConn* c = conn.release();
+  worker.connection_opened(c);
+  if (rc != 0) {
+    spdlog::warn("listener {}: cannot adopt accepted socket: {}", listener.config->name,
+                 uv_strerror(rc));
+    ::close(fd);
+    c->close();
+    return;
+  }
+  c->timer_.set_tag(kHeaderTimeout);
+  worker.timers().list(listener.config->limits.header_timeout).arm(c->timer_);
+  c->update_reading();
+}
+
+DownstreamConn::DownstreamConn(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
+                               const core::CompiledListener& listener,
+                               const sockaddr_storage& peer)
+    : worker_(worker),
+      runtime_(std::move(runtime)),
+      listener_(listener),
+      timer_(this, kHeaderTimeout) {
+  llhttp_init(&parser_, HTTP_REQUEST, &settings());
+  parser_.data = this;
+  const char* ok = nullptr;
+  if (peer.ss_family == AF_INET)
+    ok = inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(peer).sin_addr, client_ip_,
+                   sizeof client_ip_);
+  else if (peer.ss_family == AF_INET6)
+    ok = inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr, client_ip_,
+                   sizeof client_ip_);
+  client_ip_len_ = ok ? uint8_t(strlen(client_ip_)) : 0;
+}
+
+const config::Limits& DownstreamConn::limits() const { return listener_.config->limits; }
+
+// ---- reading and parsing ------------------------------------------------------------
+
+uv_buf_t DownstreamConn::on_alloc() {
+  if (in_ && end_ == in_.capacity()) {
+    bool in_head = ex_ && !body_flowing_ && pause_ == Pause::None;
+    uint64_t max_head = limits().max_header_bytes;
+    if (parsed_ == end_ && !in_head) {
+      in_.reset();
+    } else if (in_head && in_.capacity() <= max_head) {
+      // A head larger than one block: grow once to the largest head we accept (pieces
+      // of the head are offsets, so they stay valid in the copy).
+      core::BufRef bigger = worker_.buffers().acquire(uint32_t(max_head + 1024));
+      std::memcpy(bigger.data(), in_.data(), end_);
+      in_ = std::move(bigger);
+    } else {
+      return uv_buf_init(nullptr, 0);  // the read reports UV_ENOBUFS
+    }
+  }
+  if (!in_) {
+    in_ = worker_.buffers().acquire();
+    parsed_ = end_ = 0;
+  }
+  return uv_buf_init(in_.data() + end_, in_.capacity() - end_);
+}
+
+void DownstreamConn::on_read(size_t n) {
+  end_ += uint32_t(n);
+  if (ex_) {
+    ex_->bytes_in += n;
+    if (body_flowing_ && !ex_->request_complete)
+      worker_.timers().list(limits().idle_timeout).arm(timer_);  // body inactivity
+  }
+  pump();
+}
+
+void DownstreamConn::begin_request() {
+  if (parsed_ > 0) {
+    // Pipelined bytes left behind by the previous request: move them to the front so
+    // the new head starts at offset 0 and has the whole block to grow into.
+    uint32_t left = end_ - parsed_;
+    if (in_.unique()) {
+      std::memmove(in_.data(), in_.data() + parsed_, left);
+    } else {
+      core::BufRef fresh = worker_.buffers().acquire();
+      std::memcpy(fresh.data(), in_.data() + parsed_, left);
+      in_ = std::move(fresh);
+    }
+    parsed_ = 0;
+    end_ = left;
+  }
+  ex_ = worker_.take_exchange();
+  ex_->reset();
+  ex_->start_ms = worker_.timers().now();
+  ex_->bytes_in = end_;
+  body_flowing_ = false;
+  parse_error_status_ = 0;
+  timer_.set_tag(kHeaderTimeout);
+  worker_.timers().list(limits().header_timeout).arm(timer_);
+}
+
+void DownstreamConn::pump() {
+  if (in_pump_) {
+    pump_again_ = true;
+    return;
+  }
+  in_pump_ = true;
+  do {
+    pump_again_ = false;
+    pump_once();
+  } while (pump_again_ && !closing_);
+  in_pump_ = false;
+  update_reading();
+}
+
+void DownstreamConn::pump_once() {
+  uint32_t body_from = 0, body_to = 0;
+  while (!closing_ && !failed_) {
+    // Right after the head, llhttp must run once even with no new bytes: that is when
+    // it finds that a request has no body and completes it.
+    bool after_head = false;
+    if (pause_ == Pause::HeadDone) {
+      if (!body_flowing_) break;  // waiting for the upstream connection
+      pause_ = Pause::None;
+      llhttp_resume(&parser_);
+      after_head = true;
+    } else if (pause_ == Pause::MessageDone) {
+      if (ex_) break;  // the next request waits until this response is out
+      pause_ = Pause::None;
+      llhttp_resume(&parser_);
+    }
+    if ((parsed_ == end_ && !after_head) || upstream_write_pending_) break;
+    if (!ex_) begin_request();
+    bool in_body = body_flowing_;
+    const char* start = in_ ? in_.data() + parsed_ : "";
+    size_t avail = end_ - parsed_;
+    llhttp_errno_t err = llhttp_execute(&parser_, start, avail);
+    uint32_t used = err == HPE_OK ? uint32_t(avail)
+                                  : uint32_t(llhttp_get_error_pos(&parser_) - start);
+    if (in_body) {
+      if (body_to != parsed_) body_from = parsed_;  // first body slice of this pass
+      body_to = parsed_ + used;
+    }
+    parsed_ += used;
+    if (err == HPE_PAUSED) {
+      if (pause_ == Pause::HeadDone) {
+        timer_.cancel();
+        on_request_head();
+      } else if (pause_ == Pause::MessageDone) {
+        ex_->request_complete = true;
+        timer_.cancel();
+        if (body_to > body_from) {
+          flush_upstream(body_from, body_to);
+          body_from = body_to = 0;
+        }
+        maybe_finish_exchange();
+      }
+      continue;
+    }
+    if (err != HPE_OK) {
+      int status = parse_error_status_ ? parse_error_status_ : 400;
+      reject(status, llhttp_get_error_reason(&parser_));
+      return;
+    }
+    if (!body_flowing_ && pause_ == Pause::None && ex_ && parsed_ > limits().max_header_bytes) {
+      reject(431, "request head larger than max_header_bytes");
+      return;
+    }
+  }
+  if (!closing_ && !failed_) flush_upstream(body_from, body_to);
+  // Nothing half-parsed: give the block back so an idle connection holds no buffer.
+  if (in_ && parsed_ == end_ && (!ex_ || body_flowing_)) {
+    in_.reset();
+    parsed_ = end_ = 0;
+  }
+}
+
+void DownstreamConn::update_reading() {
+  if (closing_) return;
+  bool full = in_ && end_ == in_.capacity() && parsed_ < end_ &&
+              !(ex_ && !body_flowing_ && pause_ == Pause::None && in_.capacity() <= limits().max_header_bytes);
+  bool want = !upstream_write_pending_ && !failed_ && !full;
+  if (want && !reading_) {
+    reading_ = transport_->read_start() == 0;
+  } else if (!want && reading_) {
+    transport_->read_stop();
+    reading_ = false;
+  }
+}
+
+// ---- llhttp callbacks ---------------------------------------------------------------
+
+int DownstreamConn::on_method(llhttp_t* p, const char* at, size_t n) {
+  self(p)->ex_->head.add_method(self(p)->offset(at), uint32_t(n));
+  return 0;
+}
+int DownstreamConn::on_url(llhttp_t* p, const char* at, size_t n) {
+  self(p)->ex_->head.add_target(self(p)->offset(at), uint32_t(n));
+  return 0;
+}
+int DownstreamConn::on_header_field(llhttp_t* p, const char* at, size_t n) {
+  self(p)->ex_->head.add_field(self(p)->offset(at), uint32_t(n));
+  return 0;
+}
+int DownstreamConn::on_header_value(llhttp_t* p, const char* at, size_t n) {
+  self(p)->ex_->head.add_value(self(p)->offset(at), uint32_t(n));
+  return 0;
+}
+int DownstreamConn::on_headers_complete(llhttp_t* p) {
+  // Upgrades (WebSocket) are not relayed yet: treat the request as an ordinary one
+  // (Upgrade is hop-by-hop and is not forwarded).
+  p->upgrade = 0;
+  self(p)->pause_ = Pause::HeadDone;
+  return HPE_PAUSED;
+}
+int DownstreamConn::on_body(llhttp_t* p, const char*, size_t n) {
+  DownstreamConn* c = self(p);
+  c->ex_->body_bytes += n;
+  uint64_t max = c->limits().max_body_bytes;
+  if (max && c->ex_->body_bytes > max) {
+    c->parse_error_status_ = 413;
+    llhttp_set_error_reason(p, "request body larger than max_body_bytes");
+    return -1;
+  }
+  return 0;
+}
+int DownstreamConn::on_message_complete(llhttp_t* p) {
+  self(p)->pause_ = Pause::MessageDone;
+  return HPE_PAUSED;
+}
+
+// ---- the request head: validate, route, dispatch ------------------------------------
+
+void DownstreamConn::on_request_head() {
+  Exchange& ex = *ex_;
+  const char* base = in_.data();
+  ex.head.finish(base);
+  const auto& headers = ex.head.headers();
+  std::string_view method = ex.head.method(base);
+  std::string_view raw_target = ex.head.target(base);
+  ex.method.assign(method);
+  ex.target.assign(raw_target);
+  ex.http10 = parser_.http_minor == 0;
+  ex.head_request = method == "HEAD";
+  ex.conn.parse(headers);
+  ex.keep_alive = ex.http10 ? ex.conn.keep_alive() : !ex.conn.close();
+  ex.has_body = (parser_.flags & F_CHUNKED) || parser_.content_length > 0;
+
+  if (parser_.http_major != 1) return reject(505, "unsupported HTTP version");
+  if (method == "CONNECT") return reject(405, "CONNECT is not supported");
+
+  auto [authority, target] = split_target(raw_target);
+  const http::Header* host_header = nullptr;
+  int host_count = 0;
+  for (const http::Header& h : headers) {
+    if (http::iequals(h.name, "host")) {
+      host_header = &h;
+      ++host_count;
+    }
+  }
+  if (host_count > 1) return reject(400, "more than one Host header");
+  if (host_count == 0 && !ex.http10) return reject(400, "HTTP/1.1 request without Host");
+  std::string_view host = !authority.empty() ? authority : host_header ? host_header->value : "";
+
+  if (const http::Header* expect = http::find_header(headers, "expect")) {
+    if (!http::iequals(expect->value, "100-continue")) return reject(417, "unsupported Expect");
+    ex.expect_continue = ex.has_body && !ex.http10;
+  }
+  uint64_t max_body = limits().max_body_bytes;
+  if (max_body && (parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > max_body)
+    return reject(413, "Content-Length larger than max_body_bytes");
+
+  if (const http::Header* id = http::find_header(headers, "x-request-id")) {
+    ex.request_id_len = std::min(id->value.size(), ex.request_id.size());
+    std::memcpy(ex.request_id.data(), id->value.data(), ex.request_id_len);
+  }
+
+  size_t q = target.find('?');
+  router::RequestView view{method, target.substr(0, q),
+                           q == std::string_view::npos ? std::string_view{} : target.substr(q + 1),
+                           host, headers};
+  const config::Route* route = listener_.router->match(view, worker_.match_scratch());
+  if (!route) {
+    respond_local(404, false);
+    return;
+  }
+  ex.route = listener_.route_for(route);
+  if (route->respond) {
+    bool close = close_after_ || !ex.keep_alive || worker_.draining();
+    respond_prebuilt(ex.route->respond[close][ex.head_request], route->respond->status);
+    return;
+  }
+
+  std::array<char, 36> generated;
+  std::string_view new_id;
+  if (ex.request_id_len == 0) {
+    new_id = worker_.request_ids().next(generated);
+    std::memcpy(ex.request_id.data(), new_id.data(), new_id.size());
+    ex.request_id_len = new_id.size();
+  }
+  ex.endpoint = &worker_.pick_endpoint(ex.route->upstream);
+  std::string_view send_host = route->host_rewrite ? std::string_view(*route->host_rewrite)
+                               : !host.empty()     ? host
+                                                   : std::string_view(ex.endpoint->endpoint().address.text);
+  http::UpstreamRequest req{method, target, send_host, host,
+                            std::string_view(client_ip_, client_ip_len_), new_id};
+  http::write_upstream_request_head(ex.upstream_head, req, headers, ex.conn);
+  connect_upstream();
+}
+
+void DownstreamConn::connect_upstream() {
+  Exchange& ex = *ex_;
+  ex.head_sent_upstream = false;
+  upstream::UpstreamConn* c = ex.retried ? nullptr : ex.endpoint->take_idle();
+  bool fresh = c == nullptr;
+  // A new connection owns itself from here (see UpstreamConn.h).
+  if (fresh) c = std::make_unique<upstream::UpstreamConn>(worker_, *ex.endpoint).release();
+  ex.up = c;
+  c->attach(this, ex.head_request, ex.http10);
+  if (fresh) c->connect();
+  else on_upstream_connected();
+}
+
+// ---- relaying ----------------------------------------------------------------------
+
+void DownstreamConn::on_upstream_connected() {
+  if (!ex_) return;
+  if (ex_->expect_continue && !ex_->request_complete && !ex_->response_started) {
+    uv_buf_t b = uv_buf_init(const_cast<char*>(k100Continue.data()), unsigned(k100Continue.size()));
+    write_client(&b, 1, {});
+  }
+  body_flowing_ = true;
+  pump();
+}
+
+void DownstreamConn::flush_upstream(uint32_t body_from, uint32_t body_to) {
+  if (!ex_ || !ex_->up || !ex_->up->connected() || !body_flowing_ || upstream_write_pending_) return;
+  uv_buf_t bufs[2];
+  unsigned n = 0;
+  if (!ex_->head_sent_upstream) {
+    bufs[n++] = uv_buf_init(ex_->upstream_head.data(), unsigned(ex_->upstream_head.size()));
+    ex_->head_sent_upstream = true;
+  }
+  if (body_to > body_from) bufs[n++] = uv_buf_init(in_.data() + body_from, body_to - body_from);
+  if (n > 0) {
+    int rc = ex_->up->send(bufs, n);
+    if (rc < 0) return;  // on_upstream_failed has run
+    if (rc == 0) {
+      upstream_write_pending_ = true;
+      upstream_pin_ = in_;
+      return;
+    }
+  }
+  if (ex_->request_complete && !ex_->up_request_done) {
+    ex_->up_request_done = true;
+    ex_->up->request_complete();
+  }
+}
+
+void DownstreamConn::on_upstream_request_flushed() {
+  upstream_write_pending_ = false;
+  upstream_pin_.reset();
+  if (ex_ && ex_->up && ex_->request_complete && !ex_->up_request_done) {
+    ex_->up_request_done = true;
+    ex_->up->request_complete();
+  }
+  pump();
+}
+
+void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head,
+                                          std::string_view body, bool complete,
+                                          const core::BufRef& pin) {
+  if (!ex_) return;
+  Exchange& ex = *ex_;
+  uv_buf_t bufs[2];
+  unsigned n = 0;
+  if (head) {
+    ex.status = head->status;
+    ex.response_started = true;
+    bool close = close_after_ || !ex.keep_alive || worker_.draining();
+    bool dechunk = false;
+    if (head->has_body && !head->chunked && !head->has_content_length) close = true;
+    if (head->has_body && head->chunked && ex.http10) dechunk = close = true;
+    close_after_ = close;
+    http::ConnectionTokens tokens;
+    tokens.parse(head->headers);
+    http::ClientResponse r{head->status, head->reason, close, ex.http10 && !close, dechunk};
+    http::write_client_response_head(ex.response_head, r, head->headers, tokens);
+    bufs[n++] = uv_buf_init(ex.response_head.data(), unsigned(ex.response_head.size()));
+  }
+  if (!body.empty()) bufs[n++] = uv_buf_init(const_cast<char*>(body.data()), unsigned(body.size()));
+  if (complete) ex.response_complete = true;
+  if (n > 0) write_client(bufs, n, pin);
+  else maybe_finish_exchange();
+}
+
+void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status) {
+  if (!ex_) return;
+  Exchange& ex = *ex_;
+  bool reused = ex.up && ex.up->reused();
+  ex.up = nullptr;
+  upstream_write_pending_ = false;
+  upstream_pin_.reset();
+  const char* what = failure == upstream::Failure::Connect          ? "connect failed"
+                     : failure == upstream::Failure::ConnectTimeout ? "connect timed out"
+                     : failure == upstream::Failure::ResponseTimeout ? "response timed out"
+                     : failure == upstream::Failure::BadResponse     ? "invalid response"
+                                                                     : "connection reset";
+  if (ex.response_started) {
+    spdlog::warn("route {}: upstream {} failed mid-response ({}: {}); closing client {}",
+                 ex.route->route->name, ex.endpoint->endpoint().address.text, what,
+                 uv_strerror(uv_status), std::string_view(client_ip_, client_ip_len_));
+    abort();
+    return;
+  }
+  // A keep-alive connection the upstream closed just as we reused it: the request never
+  // reached it, so one more try on a fresh connection is safe for a bodiless request.
+  if (failure == upstream::Failure::Reset && reused && !ex.retried && !ex.has_body &&
+      idempotent(ex.method)) {
+    ex.retried = true;
+    connect_upstream();
+    return;
+  }
+  bool timeout = failure == upstream::Failure::ConnectTimeout ||
+                 failure == upstream::Failure::ResponseTimeout;
+  spdlog::warn("route {}: upstream {} {} ({}) for {} {}", ex.route->route->name,
+               ex.endpoint->endpoint().address.text, what, uv_strerror(uv_status), ex.method,
+               ex.target);
+  respond_local(timeout ? 504 : 502, !ex.request_complete);
+}
+
+// ---- answering ---------------------------------------------------------------------
+
+void DownstreamConn::respond_local(int status, bool close) {
+  Exchange& ex = *ex_;
+  if (close || !ex.keep_alive || worker_.draining()) close_after_ = true;
+  std::string_view reason = http::status_text(status);
+  std::string body;
+  body.reserve(reason.size() + 1);
+  body.append(reason).append("\n");
+  http::write_local_response(ex.response_head, status, {}, body, close_after_, ex.head_request);
+  ex.status = status;
+  ex.response_started = ex.response_complete = true;
+  // The rest of the request's body is read and dropped, unless the connection closes.
+  if (!ex.request_complete && !close_after_) body_flowing_ = true;
+  uv_buf_t b = uv_buf_init(ex.response_head.data(), unsigned(ex.response_head.size()));
+  write_client(&b, 1, {});
+}
+
+void DownstreamConn::respond_prebuilt(const std::string& bytes, int status) {
+  Exchange& ex = *ex_;
+  if (!ex.keep_alive || worker_.draining()) close_after_ = true;
+  ex.status = status;
+  ex.response_started = ex.response_complete = true;
+  if (!ex.request_complete && !close_after_) body_flowing_ = true;
+  uv_buf_t b = uv_buf_init(const_cast<char*>(bytes.data()), unsigned(bytes.size()));
+  write_client(&b, 1, {});
+}
+
+void DownstreamConn::reject(int status, const char* why) {
+  failed_ = true;  // the parser's state is no longer trustworthy: no more requests
+  close_after_ = true;
+  if (!ex_) begin_request();
+  spdlog::info("listener {}: client {}: {} {}: {}", listener_.config->name,
+               std::string_view(client_ip_, client_ip_len_), status, http::status_text(status),
+               why);
+  if (ex_->up) {
+    ex_->up->abort();
+    ex_->up = nullptr;
+  }
+  if (ex_->response_started) {
+    abort();
+    return;
+  }
+  respond_local(status, true);
+}
+
+void DownstreamConn::write_client(const uv_buf_t* bufs, unsigned count, const core::BufRef& pin) {
+  if (closing_) return;
+  for (unsigned i = 0; i < count; ++i) ex_->bytes_out += bufs[i].len;
+  int rc = transport_->write(bufs, count);
+  if (rc < 0) {
+    abort();
+    return;
+  }
+  if (rc == 0) {
+    client_write_pending_ = true;
+    client_pin_ = pin;
+    if (ex_->up && !upstream_paused_) {
+      upstream_paused_ = true;
+      ex_->up->pause_response();
+    }
+    return;
+  }
+  after_client_write();
+}
+
+void DownstreamConn::on_write_done(int status) {
+  if (status < 0) {
+    abort();
+    return;
+  }
+  after_client_write();
+}
+
+void DownstreamConn::after_client_write() {
+  client_write_pending_ = false;
+  client_pin_.reset();
+  if (ex_ && ex_->up && upstream_paused_) {
+    upstream_paused_ = false;
+    ex_->up->resume_response();
+  }
+  maybe_finish_exchange();
+}
+
+void DownstreamConn::maybe_finish_exchange() {
+  if (!ex_ || closing_ || !ex_->response_complete || client_write_pending_) return;
+  if (!ex_->request_complete && !close_after_) return;  // still dropping the request body
+  finish_exchange();
+}
+
+void DownstreamConn::finish_exchange() {
+  Exchange& ex = *ex_;
+  log::AccessLog& log = worker_.access_log();
+  if (log.enabled()) {
+    log.record({std::string_view(client_ip_, client_ip_len_), ex.method, ex.target, ex.status,
+                ex.bytes_in, ex.bytes_out, (worker_.timers().now() - ex.start_ms) * 1000,
+                ex.route ? std::string_view(ex.route->route->name) : std::string_view{},
+                ex.endpoint && ex.route && ex.route->upstream >= 0
+                    ? std::string_view(ex.endpoint->endpoint().address.text)
+                    : std::string_view{},
+                std::string_view(ex.request_id.data(), ex.request_id_len)});
+  }
+  if (ex.up) {
+    ex.up->release();
+    ex.up = nullptr;
+  }
+  bool close = close_after_ || !ex.keep_alive || !ex.request_complete || worker_.draining();
+  worker_.return_exchange(std::move(ex_));
+  body_flowing_ = false;
+  upstream_paused_ = false;
+  if (close) {
+    this->close();
+    return;
+  }
+  timer_.set_tag(kIdleTimeout);
+  worker_.timers().list(limits().idle_timeout).arm(timer_);
+  pump();  // a pipelined request may be waiting in the buffer
+}
+
+// ---- ends --------------------------------------------------------------------------
+
+void DownstreamConn::on_read_end(int status) {
+  if (status == UV_ENOBUFS) {
+    reject(431, "request head larger than max_header_bytes");
+    return;
+  }
+  if (ex_ && status != UV_EOF)
+    spdlog::debug("client {}: read error: {}", std::string_view(client_ip_, client_ip_len_),
+                  uv_strerror(status));
+  if (ex_ && !ex_->response_complete) ex_->status = 499;  // client went away (nginx's code)
+  close();
+}
+
+void DownstreamConn::on_timeout(int tag) {
+  switch (tag) {
+    case kIdleTimeout: close(); break;
+    case kHeaderTimeout:
+      // No byte yet: just close, as nginx does; a partial head gets its 408.
+      if (!ex_ && end_ == 0) close();
+      else reject(408, "request head not received within header_timeout");
+      break;
+    default: reject(408, "request body stalled"); break;
+  }
+}
+
+void DownstreamConn::drain() {
+  close_after_ = true;
+  if (!ex_) close();
+}
+
+void DownstreamConn::abort() { close(); }
+
+void DownstreamConn::close() {
+  if (closing_) return;
+  closing_ = true;
+  timer_.cancel();
+  if (ex_) {
+    if (ex_->up) {
+      ex_->up->abort();
+      ex_->up = nullptr;
+    }
+    worker_.return_exchange(std::move(ex_));
+  }
+  reading_ = false;
+  transport_->close();
+}
+
+void DownstreamConn::on_closed() {
+  worker_.connection_closed(this);
+  std::unique_ptr<DownstreamConn> owned(this);  // see open()
+}
+
+}  // namespace portico::proxy

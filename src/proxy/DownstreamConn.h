@@ -1,0 +1,122 @@
+// A client connection: reads requests with llhttp, routes them, answers locally or
+// relays them to an upstream connection, and streams the response back. Requests on
+// one connection are handled one at a time, so pipelined requests are answered in
+// order. Bodies are relayed as raw slices of the read buffers, with backpressure: while
+// one side's write is queued, the other side is not read.
+//
+// Owned by its libuv handle: open() creates it, it destroys itself once closed.
+#pragma once
+
+#include <llhttp.h>
+
+#include <memory>
+
+#include "core/BufferPool.h"
+#include "core/IntrusiveList.h"
+#include "core/Runtime.h"
+#include "core/Timers.h"
+#include "core/Transport.h"
+#include "proxy/Exchange.h"
+#include "upstream/UpstreamConn.h"
+
+namespace portico::core {
+class Worker;
+}
+
+namespace portico::proxy {
+
+class DownstreamConn final : public core::TransportEvents,
+                             public core::TimeoutHandler,
+                             public upstream::UpstreamClient,
+                             public core::ListHook<DownstreamConn> {
+ public:
+  static void open(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
+                   const core::CompiledListener& listener, int fd, const sockaddr_storage& peer);
+
+  DownstreamConn(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
+                 const core::CompiledListener& listener, const sockaddr_storage& peer);
+  DownstreamConn(const DownstreamConn&) = delete;
+  DownstreamConn& operator=(const DownstreamConn&) = delete;
+
+  // Shutdown: close now if idle, else after the response in flight.
+  void drain();
+  // Close at once.
+  void abort();
+
+  // core::TransportEvents
+  uv_buf_t on_alloc() override;
+  void on_read(size_t n) override;
+  void on_read_end(int status) override;
+  void on_write_done(int status) override;
+  void on_closed() override;
+  // core::TimeoutHandler
+  void on_timeout(int tag) override;
+  // upstream::UpstreamClient
+  void on_upstream_connected() override;
+  void on_upstream_request_flushed() override;
+  void on_upstream_response(const upstream::ResponseHead* head, std::string_view body,
+                            bool complete, const core::BufRef& pin) override;
+  void on_upstream_failed(upstream::Failure failure, int uv_status) override;
+
+ private:
+  enum Tag { kIdleTimeout, kHeaderTimeout, kBodyTimeout };
+  enum class Pause { None, HeadDone, MessageDone };
+
+  static const llhttp_settings_t& settings();
+  static int on_method(llhttp_t*, const char*, size_t);
+  static int on_url(llhttp_t*, const char*, size_t);
+  static int on_header_field(llhttp_t*, const char*, size_t);
+  static int on_header_value(llhttp_t*, const char*, size_t);
+  static int on_headers_complete(llhttp_t*);
+  static int on_body(llhttp_t*, const char*, size_t);
+  static int on_message_complete(llhttp_t*);
+
+  // Parses buffered input as far as the current request allows, relaying body bytes.
+  void pump();
+  void pump_once();
+  void begin_request();
+  void on_request_head();
+  void start_proxy();
+  void connect_upstream();
+  void flush_upstream(uint32_t body_from, uint32_t body_to);
+  void respond_local(int status, bool close);
+  void respond_prebuilt(const std::string& bytes, int status);
+  void write_client(const uv_buf_t* bufs, unsigned count, const core::BufRef& pin);
+  void after_client_write();
+  void maybe_finish_exchange();
+  void finish_exchange();
+  void reject(int status, const char* why);
+  void close();
+  void update_reading();
+  uint32_t offset(const char* p) const { return uint32_t(p - in_.data()); }
+  const config::Limits& limits() const;
+
+  core::Worker& worker_;
+  std::shared_ptr<const core::Runtime> runtime_;  // pinned for this connection's requests
+  const core::CompiledListener& listener_;
+  std::unique_ptr<core::Transport> transport_;
+  llhttp_t parser_;
+  core::TimerLink timer_;
+  core::BufRef in_;
+  uint32_t parsed_ = 0;
+  uint32_t end_ = 0;
+  std::unique_ptr<Exchange> ex_;
+  core::BufRef client_pin_;    // keeps a queued client write's body bytes alive
+  core::BufRef upstream_pin_;  // keeps a queued upstream write's body bytes alive
+  Pause pause_ = Pause::None;
+  int parse_error_status_ = 0;  // set by callbacks that reject (413)
+  char client_ip_[46] = {};
+  uint8_t client_ip_len_ = 0;
+  bool body_flowing_ = false;  // the parser may run past the head of the current request
+  bool client_write_pending_ = false;
+  bool upstream_write_pending_ = false;
+  bool close_after_ = false;
+  bool closing_ = false;
+  bool reading_ = false;
+  bool failed_ = false;  // a bad request: answer it, read nothing more
+  bool upstream_paused_ = false;
+  bool in_pump_ = false;
+  bool pump_again_ = false;
+};
+
+}  // namespace portico::proxy

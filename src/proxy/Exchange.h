@@ -1,0 +1,72 @@
+// The state of one request/response on a client connection. Exchanges are pooled per
+// worker and lent only while a request is in flight, so an idle keep-alive connection
+// holds none, and their strings and vectors keep their capacity from one request to
+// the next (no allocation per request in steady state).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "core/Runtime.h"
+#include "http/ConnectionTokens.h"
+#include "http/HeadCollector.h"
+
+namespace portico::upstream {
+class EndpointPool;
+class UpstreamConn;
+}  // namespace portico::upstream
+
+namespace portico::proxy {
+
+struct Exchange {
+  void reset() {
+    head.reset();
+    method.clear();
+    target.clear();
+    upstream_head.clear();
+    response_head.clear();
+    route = nullptr;
+    endpoint = nullptr;
+    up = nullptr;
+    local_response = nullptr;
+    status = 0;
+    bytes_in = bytes_out = body_bytes = 0;
+    start_ms = 0;
+    request_id_len = 0;
+    keep_alive = http10 = has_body = expect_continue = head_request = false;
+    head_sent_upstream = request_complete = response_started = response_complete = false;
+    retried = up_request_done = false;
+  }
+
+  http::HeadCollector head;
+  http::ConnectionTokens conn;
+  std::string method;  // copies for the access log: the read buffer may be gone by then
+  std::string target;
+  std::string upstream_head;
+  std::string response_head;
+  const core::CompiledRoute* route = nullptr;
+  upstream::EndpointPool* endpoint = nullptr;
+  upstream::UpstreamConn* up = nullptr;
+  const std::string* local_response = nullptr;  // a prebuilt `respond:` answer
+  int status = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  uint64_t body_bytes = 0;  // request body bytes seen, against max_body_bytes
+  uint64_t start_ms = 0;
+  std::array<char, 64> request_id{};
+  size_t request_id_len = 0;
+  bool keep_alive = false;  // the client wants the connection kept
+  bool http10 = false;
+  bool has_body = false;
+  bool expect_continue = false;
+  bool head_request = false;
+  bool head_sent_upstream = false;
+  bool request_complete = false;
+  bool response_started = false;
+  bool response_complete = false;
+  bool retried = false;
+  bool up_request_done = false;  // the upstream was told the request is complete
+};
+
+}  // namespace portico::proxy

@@ -1,0 +1,327 @@
+#include "upstream/UpstreamConn.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "core/Worker.h"
+#include "upstream/EndpointPool.h"
+
+namespace portico::upstream {
+
+namespace {
+UpstreamConn* self(llhttp_t* p) { return static_cast<UpstreamConn*>(p->data); }
+}  // namespace
+
+const llhttp_settings_t& UpstreamConn::settings() {
+  static const llhttp_settings_t s = [] {
+    llhttp_settings_t v;
+    llhttp_settings_init(&v);
+    v.on_status = on_status;
+    v.on_header_field = on_header_field;
+    v.on_header_value = on_header_value;
+    v.on_headers_complete = on_headers_complete;
+    v.on_body = on_body;
+    v.on_message_complete = on_message_complete;
+    return v;
+  }();
+  return s;
+}
+
+UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
+    : worker_(worker), pool_(pool), transport_(worker.loop()), timer_(this, kConnectTimeout) {
+  transport_.set_events(this);
+  llhttp_init(&parser_, HTTP_RESPONSE, &settings());
+  parser_.data = this;
+}
+
+void UpstreamConn::connect() {
+  ++pool_.connects;
+  const auto& addr = pool_.endpoint().address;
+  int rc = transport_.connect(reinterpret_cast<const sockaddr*>(&addr.storage), connected_cb, this);
+  if (rc != 0) {
+    fail(Failure::Connect, rc);
+    return;
+  }
+  timer_.set_tag(kConnectTimeout);
+  worker_.timers().list(pool_.upstream().connect_timeout).arm(timer_);
+}
+
+void UpstreamConn::connected_cb(void* p, int status) {
+  auto* c = static_cast<UpstreamConn*>(p);
+  c->timer_.cancel();
+  if (status != 0) {
+    c->fail(Failure::Connect, status);
+    return;
+  }
+  c->connected_ = true;
+  // Reading stays on for the connection's whole life: an idle connection notices the
+  // upstream closing it, and no request pays for a read start/stop pair.
+  c->transport_.read_start();
+  if (c->client_) c->client_->on_upstream_connected();
+}
+
+void UpstreamConn::attach(UpstreamClient* client, bool head_request, bool decode_chunked) {
+  client_ = client;
+  head_request_ = head_request;
+  decode_chunked_ = decode_chunked;
+  head_done_ = complete_ = request_done_ = paused_ = false;
+  pause_ = Pause::None;
+  head_.reset();
+  response_ = {};
+  ++requests_;
+  if (requests_ > 1) ++pool_.reuses;
+  timer_.cancel();
+}
+
+int UpstreamConn::send(const uv_buf_t* bufs, unsigned count) {
+  int rc = transport_.write(bufs, count);
+  if (rc < 0) fail(Failure::Reset, rc);
+  return rc;
+}
+
+void UpstreamConn::on_write_done(int status) {
+  if (status < 0) {
+    fail(Failure::Reset, status);
+    return;
+  }
+  if (client_) client_->on_upstream_request_flushed();
+}
+
+void UpstreamConn::request_complete() {
+  request_done_ = true;
+  if (complete_) return;
+  timer_.set_tag(kResponseTimeout);
+  worker_.timers().list(pool_.upstream().response_timeout).arm(timer_);
+}
+
+void UpstreamConn::pause_response() {
+  if (paused_) return;
+  paused_ = true;
+  transport_.read_stop();
+}
+
+void UpstreamConn::resume_response() {
+  if (!paused_) return;
+  paused_ = false;
+  process();
+  if (!transport_.closing() && client_ && !paused_) transport_.read_start();
+}
+
+uv_buf_t UpstreamConn::on_alloc() {
+  constexpr uint32_t kMaxResponseHead = 64 * 1024;
+  if (in_ && end_ == in_.capacity()) {
+    if (parsed_ == end_) {
+      in_.reset();
+    } else if (!head_done_ && in_.capacity() < kMaxResponseHead) {
+      // A head bigger than a block: grow once to the largest head we accept. Head
+      // pieces are recorded as offsets, so they stay valid in the copy.
+      core::BufRef bigger = worker_.buffers().acquire(kMaxResponseHead);
+      std::memcpy(bigger.data(), in_.data(), end_);
+      in_ = std::move(bigger);
+    } else {
+      return uv_buf_init(nullptr, 0);  // head too large: the read fails with UV_ENOBUFS
+    }
+  }
+  if (!in_) {
+    in_ = worker_.buffers().acquire();
+    parsed_ = end_ = 0;
+  }
+  return uv_buf_init(in_.data() + end_, in_.capacity() - end_);
+}
+
+void UpstreamConn::on_read(size_t n) {
+  end_ += uint32_t(n);
+  if (!client_) {
+    // Bytes on an idle connection: the upstream is out of step; never reuse it.
+    close();
+    return;
+  }
+  if (request_done_ && !complete_) worker_.timers().list(pool_.upstream().response_timeout).arm(timer_);
+  process();
+}
+
+void UpstreamConn::process() {
+  if (in_process_ || !in_) return;
+  in_process_ = true;
+  const ResponseHead* head_to_send = nullptr;
+  uint32_t body_from = parsed_, body_to = parsed_;
+  decoded_.clear();
+  while (!paused_ && !complete_ && parsed_ < end_) {
+    const char* start = in_.data() + parsed_;
+    size_t avail = end_ - parsed_;
+    bool in_body = head_done_;
+    llhttp_errno_t err = llhttp_execute(&parser_, start, avail);
+    uint32_t used = err == HPE_OK ? uint32_t(avail) : uint32_t(llhttp_get_error_pos(&parser_) - start);
+    if (in_body) body_to = parsed_ + used;  // one read's body bytes are contiguous
+    parsed_ += used;
+    if (err == HPE_PAUSED) {
+      Pause why = std::exchange(pause_, Pause::None);
+      if (why == Pause::HeadDone) {
+        if (head_request_) parser_.flags |= F_SKIPBODY;
+        llhttp_resume(&parser_);
+        head_done_ = true;
+        head_to_send = &response_;
+        body_from = body_to = parsed_;
+      } else if (why == Pause::MessageDone) {
+        complete_ = true;
+        timer_.cancel();
+        if (parsed_ != end_) reusable_ = false;  // bytes after the response: out of step
+      }
+      continue;
+    }
+    if (err != HPE_OK) {
+      spdlog::warn("upstream {}: invalid response: {}", pool_.endpoint().address.text,
+                   llhttp_get_error_reason(&parser_));
+      in_process_ = false;
+      fail(Failure::BadResponse, 0);
+      return;
+    }
+  }
+  in_process_ = false;
+  if (head_to_send || body_to > body_from || complete_ || !decoded_.empty()) {
+    std::string_view body = decode_chunked_ && response_.chunked
+                                ? std::string_view(decoded_)
+                                : std::string_view(in_.data() + body_from, body_to - body_from);
+    client_->on_upstream_response(head_to_send, body, complete_, in_);
+  }
+  release_buffer_if_drained();
+}
+
+void UpstreamConn::release_buffer_if_drained() {
+  // A connection between messages, or streaming a body, keeps no block of its own;
+  // a pending client write still pins it through its own reference.
+  if (in_ && parsed_ == end_ && (head_done_ || end_ == 0 || complete_)) {
+    in_.reset();
+    parsed_ = end_ = 0;
+  }
+}
+
+int UpstreamConn::on_status(llhttp_t* p, const char* at, size_t n) {
+  self(p)->head_.add_status(self(p)->offset(at), uint32_t(n));
+  return 0;
+}
+int UpstreamConn::on_header_field(llhttp_t* p, const char* at, size_t n) {
+  self(p)->head_.add_field(self(p)->offset(at), uint32_t(n));
+  return 0;
+}
+int UpstreamConn::on_header_value(llhttp_t* p, const char* at, size_t n) {
+  self(p)->head_.add_value(self(p)->offset(at), uint32_t(n));
+  return 0;
+}
+
+int UpstreamConn::on_headers_complete(llhttp_t* p) {
+  UpstreamConn* c = self(p);
+  int status = p->status_code;
+  if (status >= 100 && status < 200) {
+    // Interim responses (100 Continue, 103 Early Hints) are not relayed: Portico answers
+    // Expect itself. llhttp ends a 1xx message right here; start the next head.
+    c->head_.reset();
+    return 0;
+  }
+  c->head_.finish(c->in_.data());
+  ResponseHead& r = c->response_;
+  r.status = status;
+  r.reason = c->head_.status_text(c->in_.data());
+  r.headers = c->head_.headers();
+  r.chunked = (p->flags & F_CHUNKED) != 0;
+  r.has_content_length = (p->flags & F_CONTENT_LENGTH) != 0;
+  r.has_body = !(c->head_request_ || status == 204 || status == 304);
+  c->pause_ = Pause::HeadDone;
+  return HPE_PAUSED;
+}
+
+int UpstreamConn::on_body(llhttp_t* p, const char* at, size_t n) {
+  UpstreamConn* c = self(p);
+  if (c->decode_chunked_ && c->response_.chunked) c->decoded_.append(at, n);
+  return 0;
+}
+
+int UpstreamConn::on_message_complete(llhttp_t* p) {
+  UpstreamConn* c = self(p);
+  if (c->response_.status == 0) return 0;  // end of a 1xx interim response
+  if (!llhttp_should_keep_alive(p)) c->reusable_ = false;
+  c->pause_ = Pause::MessageDone;
+  return HPE_PAUSED;
+}
+
+void UpstreamConn::on_read_end(int status) {
+  if (client_ && head_done_ && !complete_ && status == UV_EOF &&
+      llhttp_message_needs_eof(&parser_)) {
+    // A close-delimited body ends here.
+    reusable_ = false;
+    llhttp_finish(&parser_);
+    pause_ = Pause::None;
+    complete_ = true;
+    timer_.cancel();
+    client_->on_upstream_response(nullptr, {}, true, in_);
+    return;
+  }
+  if (!client_) {
+    close();  // idle connection closed by the upstream: just forget it
+    return;
+  }
+  if (complete_) {
+    // Closed after a complete response: fine, but not reusable. The client still holds
+    // this connection and will release() it.
+    reusable_ = false;
+    transport_.read_stop();
+    return;
+  }
+  fail(Failure::Reset, status);
+}
+
+void UpstreamConn::on_timeout(int tag) {
+  switch (tag) {
+    case kConnectTimeout: fail(Failure::ConnectTimeout, UV_ETIMEDOUT); break;
+    case kResponseTimeout: fail(Failure::ResponseTimeout, UV_ETIMEDOUT); break;
+    default: close(); break;  // idle too long
+  }
+}
+
+void UpstreamConn::release() {
+  client_ = nullptr;
+  if (!complete_ || !request_done_ || !reusable_ || transport_.write_pending() || !connected_) {
+    close();
+    return;
+  }
+  llhttp_init(&parser_, HTTP_RESPONSE, &settings());
+  parser_.data = this;
+  head_.reset();
+  release_buffer_if_drained();
+  if (paused_) {
+    paused_ = false;
+    transport_.read_start();
+  }
+  if (!pool_.put_idle(this)) {
+    close();
+    return;
+  }
+  timer_.set_tag(kIdleTimeout);
+  worker_.timers().list(pool_.upstream().idle_timeout).arm(timer_);
+}
+
+void UpstreamConn::abort() {
+  client_ = nullptr;
+  close();
+}
+
+void UpstreamConn::fail(Failure f, int status) {
+  UpstreamClient* c = std::exchange(client_, nullptr);
+  close();
+  if (c) c->on_upstream_failed(f, status);
+}
+
+void UpstreamConn::close() {
+  timer_.cancel();
+  pool_.forget(this);
+  client_ = nullptr;
+  transport_.close();
+}
+
+void UpstreamConn::on_closed() {
+  // The handle is closed: this object owned itself since connect() (see the header).
+  std::unique_ptr<UpstreamConn> owned(this);
+}
+
+}  // namespace portico::upstream

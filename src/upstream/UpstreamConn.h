@@ -1,0 +1,136 @@
+// One keep-alive connection from a worker to an upstream endpoint: it writes the
+// request bytes it is handed and parses the response with llhttp, passing the head and
+// the raw body slices to its current client without copying them. Between requests it
+// waits in its EndpointPool's idle list. Owned by its libuv handle: it destroys itself
+// once its transport has closed.
+#pragma once
+
+#include <llhttp.h>
+#include <uv.h>
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/BufferPool.h"
+#include "core/IntrusiveList.h"
+#include "core/TcpTransport.h"
+#include "core/Timers.h"
+#include "http/HeadCollector.h"
+
+namespace portico::core {
+class Worker;
+}
+
+namespace portico::upstream {
+
+class EndpointPool;
+
+enum class Failure { Connect, ConnectTimeout, Reset, ResponseTimeout, BadResponse };
+
+struct ResponseHead {
+  int status = 0;
+  std::string_view reason;
+  std::span<const http::Header> headers;
+  bool chunked = false;
+  bool has_content_length = false;
+  bool has_body = true;  // false for HEAD, 1xx, 204 and 304
+};
+
+class UpstreamClient {
+ public:
+  virtual void on_upstream_connected() = 0;
+  virtual void on_upstream_request_flushed() = 0;
+  // Response progress: the head once it is complete, body bytes (raw, or de-chunked
+  // when asked) that stay valid until the next call, and whether the response ended.
+  // The client may call pause_response() from here to stop the flow (backpressure).
+  // `pin` keeps the body's block alive for a write that has to be queued.
+  virtual void on_upstream_response(const ResponseHead* head, std::string_view body, bool complete,
+                                    const core::BufRef& pin) = 0;
+  // The connection failed; it is closed and must not be used again.
+  virtual void on_upstream_failed(Failure failure, int uv_status) = 0;
+
+ protected:
+  ~UpstreamClient() = default;
+};
+
+class UpstreamConn final : public core::TransportEvents,
+                           public core::TimeoutHandler,
+                           public core::ListHook<UpstreamConn> {
+ public:
+  UpstreamConn(core::Worker& worker, EndpointPool& pool);
+  UpstreamConn(const UpstreamConn&) = delete;
+  UpstreamConn& operator=(const UpstreamConn&) = delete;
+
+  void connect();
+  // Lends the connection to a request. `head_request`: the response has no body;
+  // `decode_chunked`: hand the client de-chunked body bytes (HTTP/1.0 clients).
+  void attach(UpstreamClient* client, bool head_request, bool decode_chunked);
+  bool connected() const { return connected_; }
+  bool reused() const { return requests_ > 1; }
+
+  // Sends request bytes: 1 = all written, 0 = queued (on_upstream_request_flushed
+  // follows; keep the memory alive), < 0 = failure (the connection closes itself).
+  int send(const uv_buf_t* bufs, unsigned count);
+  // The whole request is out: the response timeout starts.
+  void request_complete();
+  void pause_response();
+  void resume_response();
+  // The client is done with the connection: back to the pool when reusable, else closed.
+  void release();
+  // Closes at once (client gone or aborted); no more callbacks.
+  void abort();
+
+  // core::TransportEvents
+  uv_buf_t on_alloc() override;
+  void on_read(size_t n) override;
+  void on_read_end(int status) override;
+  void on_write_done(int status) override;
+  void on_closed() override;
+  // core::TimeoutHandler
+  void on_timeout(int tag) override;
+
+ private:
+  enum Tag { kConnectTimeout, kResponseTimeout, kIdleTimeout };
+  enum class Pause { None, HeadDone, MessageDone };
+  static int on_status(llhttp_t*, const char*, size_t);
+  static int on_header_field(llhttp_t*, const char*, size_t);
+  static int on_header_value(llhttp_t*, const char*, size_t);
+  static int on_headers_complete(llhttp_t*);
+  static int on_body(llhttp_t*, const char*, size_t);
+  static int on_message_complete(llhttp_t*);
+  static const llhttp_settings_t& settings();
+  static void connected_cb(void* self, int status);
+
+  void process();
+  void fail(Failure f, int status);
+  void close();
+  void release_buffer_if_drained();
+  uint32_t offset(const char* p) const { return uint32_t(p - in_.data()); }
+
+  core::Worker& worker_;
+  EndpointPool& pool_;
+  core::TcpTransport transport_;
+  llhttp_t parser_;
+  http::HeadCollector head_;
+  ResponseHead response_;
+  core::BufRef in_;
+  uint32_t parsed_ = 0;
+  uint32_t end_ = 0;
+  core::TimerLink timer_;
+  UpstreamClient* client_ = nullptr;
+  std::string decoded_;
+  Pause pause_ = Pause::None;
+  uint64_t requests_ = 0;
+  bool connected_ = false;
+  bool head_request_ = false;
+  bool decode_chunked_ = false;
+  bool head_done_ = false;
+  bool complete_ = false;
+  bool request_done_ = false;
+  bool paused_ = false;
+  bool reusable_ = true;
+  bool in_process_ = false;
+};
+
+}  // namespace portico::upstream

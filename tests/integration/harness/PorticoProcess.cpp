@@ -1,0 +1,132 @@
+#include "harness/PorticoProcess.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "harness/ProcStats.h"
+#include "harness/Socket.h"
+
+#ifndef PORTICO_BINARY
+#define PORTICO_BINARY "/work/main/build/portico"
+#endif
+
+namespace portico::it {
+
+std::string PorticoBinary() {
+  const char* env = std::getenv("PORTICO_BIN");
+  if (env && *env) return env;
+  return PORTICO_BINARY;
+}
+
+PorticoProcess::PorticoProcess(PorticoOptions options) : options_(std::move(options)) {
+  config_path_ = dir_.Write("portico.yaml", options_.config);
+  stdout_path_ = dir_.File("stdout.log");
+  stderr_path_ = dir_.File("stderr.log");
+}
+
+PorticoProcess::~PorticoProcess() {
+  if (!started_) return;
+  if (!child_.Running()) {
+    int st = *child_.status();
+    bool clean = ExitCode(st) == 0;
+    if (!exit_expected_ || !clean) {
+      if (!exit_expected_) {
+        ADD_FAILURE() << "portico (pid " << child_.pid() << ") exited during the test: "
+                      << DescribeStatus(st) << "\n"
+                      << DiagnosticTail();
+      }
+    }
+    return;
+  }
+  child_.Signal(SIGTERM);
+  if (!child_.Wait(Ms{1500})) child_.Kill();
+}
+
+::testing::AssertionResult PorticoProcess::Start() {
+  SpawnOptions spawn;
+  spawn.program = PorticoBinary();
+  spawn.args = {"--config", config_path_};
+  spawn.stdout_path = stdout_path_;
+  spawn.stderr_path = stderr_path_;
+  spawn.nofile = options_.nofile;
+  if (::access(spawn.program.c_str(), X_OK) != 0) {
+    return ::testing::AssertionFailure() << "portico binary not found: " << spawn.program
+                                         << " (set PORTICO_BIN)";
+  }
+  std::string error;
+  if (!child_.Spawn(spawn, &error)) return ::testing::AssertionFailure() << error;
+  started_ = true;
+
+  Deadline deadline(options_.ready_timeout);
+  for (uint16_t port : options_.ready_ports) {
+    while (true) {
+      if (!child_.Running()) {
+        exit_expected_ = true;  // reported here, not again by the destructor
+        return ::testing::AssertionFailure()
+               << "portico exited before listening on " << port << ": "
+               << DescribeStatus(*child_.status()) << "\n"
+               << DiagnosticTail() << "\nconfig:\n"
+               << options_.config;
+      }
+      Fd probe = ConnectLoopback(port, Deadline(Ms{200}));
+      if (probe) break;
+      if (deadline.Expired()) {
+        return ::testing::AssertionFailure()
+               << "portico not accepting on 127.0.0.1:" << port << " after "
+               << options_.ready_timeout.count() << " ms\n"
+               << DiagnosticTail();
+      }
+      // Retry soon; returns early if the process exits meanwhile.
+      child_.WaitForExitEvent(Ms{10});
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+bool PorticoProcess::Signal(int sig) {
+  if (sig == SIGTERM || sig == SIGINT || sig == SIGKILL || sig == SIGQUIT) exit_expected_ = true;
+  return child_.Signal(sig);
+}
+
+std::optional<int> PorticoProcess::WaitExit(Ms timeout) {
+  exit_expected_ = true;
+  return child_.Wait(timeout);
+}
+
+long PorticoProcess::RssKb() const { return ReadRssKb(child_.pid()); }
+long PorticoProcess::CpuTicks() const { return ReadCpuTicks(child_.pid()); }
+long PorticoProcess::OpenFds() const { return CountOpenFds(child_.pid()); }
+
+std::vector<std::string> PorticoProcess::StdoutLines() const {
+  std::vector<std::string> lines;
+  std::istringstream in(Stdout());
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+bool PorticoProcess::WaitStdoutChange(Ms timeout) {
+  // inotify on the stdout file: wakes as soon as the proxy writes.
+  Fd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  if (!in || ::inotify_add_watch(in.get(), stdout_path_.c_str(), IN_MODIFY) < 0) {
+    pollfd none{-1, 0, 0};
+    ::poll(&none, 0, static_cast<int>(std::min<long long>(timeout.count(), 20)));
+    return false;
+  }
+  pollfd p{in.get(), POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(std::min<long long>(timeout.count(), 200))) > 0;
+}
+
+std::string PorticoProcess::DiagnosticTail() const {
+  std::string err = Stderr();
+  constexpr size_t kTail = 4000;
+  if (err.size() > kTail) err = "..." + err.substr(err.size() - kTail);
+  return "--- portico stderr (" + stderr_path_ + ") ---\n" + err + "\n--- end stderr ---";
+}
+
+}  // namespace portico::it
