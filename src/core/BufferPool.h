@@ -49,37 +49,58 @@ class BufRef {
 
 class BufferPool {
  public:
-  static constexpr uint32_t kBlockSize = 16 * 1024;
+  static constexpr uint32_t kBlockSize = 16 * 1024;  // what one read may fill
+  static constexpr uint32_t kSmallSize = 2 * 1024;   // what a waiting connection keeps
 
-  explicit BufferPool(size_t max_free = 256) : max_free_(max_free) {}
+  explicit BufferPool(size_t max_free = 64) : max_free_(max_free) {}
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
 
-  // A block of at least `size` bytes; standard blocks come from the free list.
-  BufRef acquire(uint32_t size = kBlockSize) {
-    if (size <= kBlockSize && !free_.empty()) {
-      BufferBlock* b = free_.back().release();
-      free_.pop_back();
+  // The worker's read buffer, lent for one read. The loop reads one socket at a time,
+  // so one block serves every connection: after the read, a connection copies out only
+  // the bytes it must keep (retain()). A block still pinned by a queued write is left
+  // to that write and a fresh one becomes the read buffer.
+  BufRef lend() {
+    if (!scratch_ || !scratch_.unique()) scratch_ = acquire(kBlockSize);
+    return scratch_;
+  }
+  bool is_lent(const BufRef& b) const { return b && scratch_ && b.data() == scratch_.data(); }
+
+  // A private block holding a copy of `bytes`, with room for at least `min_capacity`.
+  BufRef retain(const char* bytes, uint32_t n, uint32_t min_capacity = 0) {
+    BufRef b = acquire(n > min_capacity ? n : min_capacity);
+    std::memcpy(b.data(), bytes, n);
+    return b;
+  }
+
+  // A block of at least `size` bytes; standard sizes come from the free lists.
+  BufRef acquire(uint32_t size) {
+    uint32_t cap = size <= kSmallSize ? kSmallSize : size <= kBlockSize ? kBlockSize : size;
+    auto& free = cap == kSmallSize ? free_small_ : free_;
+    if (cap <= kBlockSize && !free.empty()) {
+      BufferBlock* b = free.back().release();
+      free.pop_back();
       return BufRef(b);
     }
     auto b = std::make_unique<BufferBlock>();
     b->pool = this;
-    b->capacity = size <= kBlockSize ? kBlockSize : size;
-    b->bytes = std::make_unique_for_overwrite<char[]>(b->capacity);
+    b->capacity = cap;
+    b->bytes = std::make_unique_for_overwrite<char[]>(cap);
     return BufRef(b.release());  // owned by its references from here; see recycle()
   }
-
-  size_t free_blocks() const { return free_.size(); }
 
  private:
   friend class BufRef;
   void recycle(BufferBlock* raw) {
     std::unique_ptr<BufferBlock> block(raw);
-    if (block->capacity == kBlockSize && free_.size() < max_free_) free_.push_back(std::move(block));
+    auto& free = block->capacity == kSmallSize ? free_small_ : free_;
+    if (block->capacity <= kBlockSize && free.size() < max_free_) free.push_back(std::move(block));
   }
 
   size_t max_free_;
   std::vector<std::unique_ptr<BufferBlock>> free_;
+  std::vector<std::unique_ptr<BufferBlock>> free_small_;
+  BufRef scratch_;  // declared last: destroyed first, while the free lists still exist
 };
 
 inline void BufRef::reset() {

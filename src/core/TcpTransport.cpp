@@ -38,8 +38,9 @@ int TcpTransport::read_start() {
       [](uv_handle_t* h, size_t, uv_buf_t* buf) { *buf = self(h)->events_->on_alloc(); },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
         auto* t = self(reinterpret_cast<uv_handle_t*>(s));
-        if (nread > 0) t->events_->on_read(size_t(nread));
-        else if (nread < 0) t->events_->on_read_end(int(nread));
+        // nread == 0 (EAGAIN) is passed on too: the owner gets its lent buffer back.
+        if (nread >= 0) t->events_->on_read(size_t(nread));
+        else t->events_->on_read_end(int(nread));
       });
   if (rc == 0) reading_ = true;
   return rc;

@@ -14,7 +14,7 @@ class TransportEvents {
  public:
   // Where the next bytes read should go (an empty buffer refuses the read).
   virtual uv_buf_t on_alloc() = 0;
-  // `n` bytes were stored at the start of the buffer the last on_alloc returned.
+  // `n` bytes (possibly 0) were stored at the start of the buffer the last on_alloc returned.
   virtual void on_read(size_t n) = 0;
   // The peer closed (UV_EOF) or the connection failed (another negative libuv code).
   virtual void on_read_end(int status) = 0;

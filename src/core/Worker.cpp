@@ -83,7 +83,9 @@ std::unique_ptr<proxy::Exchange> Worker::take_exchange() {
 }
 
 void Worker::return_exchange(std::unique_ptr<proxy::Exchange> ex) {
-  constexpr size_t kMaxFree = 1024;
+  // Enough for the requests a worker has in flight at once in steady state; a burst
+  // beyond it is freed rather than kept for ever.
+  constexpr size_t kMaxFree = 128;
   if (free_exchanges_.size() < kMaxFree) free_exchanges_.push_back(std::move(ex));
 }
 

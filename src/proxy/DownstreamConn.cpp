@@ -105,28 +105,51 @@ const config::Limits& DownstreamConn::limits() const { return listener_.config->
 
 uv_buf_t DownstreamConn::on_alloc() {
   if (in_ && end_ == in_.capacity()) {
-    bool in_head = ex_ && !body_flowing_ && pause_ == Pause::None;
     uint64_t max_head = limits().max_header_bytes;
-    if (parsed_ == end_ && !in_head) {
+    if (parsed_ == end_ && !head_in_progress()) {
       in_.reset();
-    } else if (in_head && in_.capacity() <= max_head) {
-      // A head larger than one block: grow once to the largest head we accept (pieces
+    } else if (head_in_progress() && in_.capacity() <= max_head) {
+      // A head larger than the block: grow once to the largest head we accept (pieces
       // of the head are offsets, so they stay valid in the copy).
-      core::BufRef bigger = worker_.buffers().acquire(uint32_t(max_head + 1024));
-      std::memcpy(bigger.data(), in_.data(), end_);
-      in_ = std::move(bigger);
+      in_ = worker_.buffers().retain(in_.data(), end_, uint32_t(max_head + 1024));
     } else {
       return uv_buf_init(nullptr, 0);  // the read reports UV_ENOBUFS
     }
   }
   if (!in_) {
-    in_ = worker_.buffers().acquire();
+    in_ = worker_.buffers().lend();
     parsed_ = end_ = 0;
   }
   return uv_buf_init(in_.data() + end_, in_.capacity() - end_);
 }
 
+bool DownstreamConn::head_in_progress() const {
+  return ex_ && !body_flowing_ && pause_ == Pause::None && !failed_;
+}
+
+void DownstreamConn::settle_buffer() {
+  // Keep only what this connection still needs (a partial head, bytes not yet parsed)
+  // in a block of its own, and hand the worker's read buffer back.
+  if (!in_) return;
+  bool head = head_in_progress();
+  uint32_t keep_from = head ? 0 : parsed_;
+  if (keep_from == end_ || failed_) {
+    in_.reset();
+    parsed_ = end_ = 0;
+    return;
+  }
+  if (!worker_.buffers().is_lent(in_)) return;
+  in_ = worker_.buffers().retain(in_.data() + keep_from, end_ - keep_from,
+                                 head ? core::BufferPool::kSmallSize : 0);
+  parsed_ -= keep_from;
+  end_ -= keep_from;
+}
+
 void DownstreamConn::on_read(size_t n) {
+  if (n == 0) {
+    settle_buffer();
+    return;
+  }
   end_ += uint32_t(n);
   if (ex_) {
     ex_->bytes_in += n;
@@ -141,13 +164,8 @@ void DownstreamConn::begin_request() {
     // Pipelined bytes left behind by the previous request: move them to the front so
     // the new head starts at offset 0 and has the whole block to grow into.
     uint32_t left = end_ - parsed_;
-    if (in_.unique()) {
-      std::memmove(in_.data(), in_.data() + parsed_, left);
-    } else {
-      core::BufRef fresh = worker_.buffers().acquire();
-      std::memcpy(fresh.data(), in_.data() + parsed_, left);
-      in_ = std::move(fresh);
-    }
+    if (in_.unique()) std::memmove(in_.data(), in_.data() + parsed_, left);
+    else in_ = worker_.buffers().retain(in_.data() + parsed_, left);
     parsed_ = 0;
     end_ = left;
   }
@@ -230,17 +248,13 @@ void DownstreamConn::pump_once() {
     }
   }
   if (!closing_ && !failed_) flush_upstream(body_from, body_to);
-  // Nothing half-parsed: give the block back so an idle connection holds no buffer.
-  if (in_ && parsed_ == end_ && (!ex_ || body_flowing_)) {
-    in_.reset();
-    parsed_ = end_ = 0;
-  }
+  settle_buffer();
 }
 
 void DownstreamConn::update_reading() {
   if (closing_) return;
   bool full = in_ && end_ == in_.capacity() && parsed_ < end_ &&
-              !(ex_ && !body_flowing_ && pause_ == Pause::None && in_.capacity() <= limits().max_header_bytes);
+              !(head_in_progress() && in_.capacity() <= limits().max_header_bytes);
   bool want = !upstream_write_pending_ && !failed_ && !full;
   if (want && !reading_) {
     reading_ = transport_->read_start() == 0;
@@ -655,6 +669,7 @@ void DownstreamConn::close() {
     worker_.return_exchange(std::move(ex_));
   }
   reading_ = false;
+  in_.reset();
   transport_->close();
 }
 

@@ -88,6 +88,8 @@ class DownstreamConn final : public core::TransportEvents,
   void reject(int status, const char* why);
   void close();
   void update_reading();
+  bool head_in_progress() const;
+  void settle_buffer();
   uint32_t offset(const char* p) const { return uint32_t(p - in_.data()); }
   const config::Limits& limits() const;
 

@@ -111,26 +111,28 @@ void UpstreamConn::resume_response() {
 uv_buf_t UpstreamConn::on_alloc() {
   constexpr uint32_t kMaxResponseHead = 64 * 1024;
   if (in_ && end_ == in_.capacity()) {
-    if (parsed_ == end_) {
+    if (parsed_ == end_ && head_done_) {
       in_.reset();
     } else if (!head_done_ && in_.capacity() < kMaxResponseHead) {
-      // A head bigger than a block: grow once to the largest head we accept. Head
+      // A head bigger than the block: grow once to the largest head we accept. Head
       // pieces are recorded as offsets, so they stay valid in the copy.
-      core::BufRef bigger = worker_.buffers().acquire(kMaxResponseHead);
-      std::memcpy(bigger.data(), in_.data(), end_);
-      in_ = std::move(bigger);
+      in_ = worker_.buffers().retain(in_.data(), end_, kMaxResponseHead);
     } else {
       return uv_buf_init(nullptr, 0);  // head too large: the read fails with UV_ENOBUFS
     }
   }
   if (!in_) {
-    in_ = worker_.buffers().acquire();
+    in_ = worker_.buffers().lend();
     parsed_ = end_ = 0;
   }
   return uv_buf_init(in_.data() + end_, in_.capacity() - end_);
 }
 
 void UpstreamConn::on_read(size_t n) {
+  if (n == 0) {
+    settle_buffer();
+    return;
+  }
   end_ += uint32_t(n);
   if (!client_) {
     // Bytes on an idle connection: the upstream is out of step; never reuse it.
@@ -185,16 +187,26 @@ void UpstreamConn::process() {
                                 : std::string_view(in_.data() + body_from, body_to - body_from);
     client_->on_upstream_response(head_to_send, body, complete_, in_);
   }
-  release_buffer_if_drained();
+  settle_buffer();
 }
 
-void UpstreamConn::release_buffer_if_drained() {
-  // A connection between messages, or streaming a body, keeps no block of its own;
-  // a pending client write still pins it through its own reference.
-  if (in_ && parsed_ == end_ && (head_done_ || end_ == 0 || complete_)) {
+void UpstreamConn::settle_buffer() {
+  // Between messages or while streaming a body, keep no block; a partial head or bytes
+  // held back by backpressure move out of the worker's read buffer into one of our own.
+  // (A queued client write pins the block it points into through its own reference.)
+  if (!in_) return;
+  bool mid_head = !head_done_ && !complete_;
+  uint32_t keep_from = mid_head ? 0 : parsed_;
+  if (keep_from == end_) {
     in_.reset();
     parsed_ = end_ = 0;
+    return;
   }
+  if (!worker_.buffers().is_lent(in_)) return;
+  in_ = worker_.buffers().retain(in_.data() + keep_from, end_ - keep_from,
+                                 mid_head ? core::BufferPool::kSmallSize : 0);
+  parsed_ -= keep_from;
+  end_ -= keep_from;
 }
 
 int UpstreamConn::on_status(llhttp_t* p, const char* at, size_t n) {
@@ -288,7 +300,7 @@ void UpstreamConn::release() {
   llhttp_init(&parser_, HTTP_RESPONSE, &settings());
   parser_.data = this;
   head_.reset();
-  release_buffer_if_drained();
+  settle_buffer();
   if (paused_) {
     paused_ = false;
     transport_.read_start();
@@ -314,6 +326,7 @@ void UpstreamConn::fail(Failure f, int status) {
 
 void UpstreamConn::close() {
   timer_.cancel();
+  in_.reset();
   pool_.forget(this);
   client_ = nullptr;
   transport_.close();

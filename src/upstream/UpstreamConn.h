@@ -105,7 +105,7 @@ class UpstreamConn final : public core::TransportEvents,
   void process();
   void fail(Failure f, int status);
   void close();
-  void release_buffer_if_drained();
+  void settle_buffer();
   uint32_t offset(const char* p) const { return uint32_t(p - in_.data()); }
 
   core::Worker& worker_;

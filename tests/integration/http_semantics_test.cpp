@@ -182,7 +182,9 @@ TEST_F(HttpSemantics, HeadResponseHasNoBodyAndConnectionStaysUsable) {
   ASSERT_TRUE(r) << c.error();
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body_size, 0u);
-  if (r->headers.Has("Content-Length")) EXPECT_EQ(r->headers.Value("Content-Length"), "10");
+  if (r->headers.Has("Content-Length")) {
+    EXPECT_EQ(r->headers.Value("Content-Length"), "10");
+  }
   ASSERT_TRUE(c.Send(Get("/after-head")));
   r = c.ReadResponse();
   ASSERT_TRUE(r) << "connection unusable after HEAD: " << c.error();

@@ -20,7 +20,7 @@ struct ReadOptions {
   Ms timeout{3000};
   bool head = false;                // the response answers a HEAD request
   bool skip_informational = true;   // skip 1xx interim responses (100 Continue ...)
-  ResponseParser::BodySink body_sink;  // stream the body here instead of storing it
+  ResponseParser::BodySink body_sink{};  // stream the body here instead of storing it
 };
 
 class HttpClient {
