@@ -65,8 +65,9 @@ void Timers::fire() {
   armed_for_ = 0;
   uint64_t now = uv_now(loop_);
   uint64_t next = 0;
-  for (auto& l : lists_) {
-    // A handler may arm or cancel other links, so re-read the head each time.
+  // Handlers may arm or cancel links, even create lists: index, and re-read each head.
+  for (size_t i = 0; i < lists_.size(); ++i) {
+    DeadlineList* l = lists_[i].get();
     while (l->head_ && l->head_->deadline_ <= now) {
       TimerLink* link = l->head_;
       l->unlink(*link);

@@ -22,6 +22,25 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// RFC 9110 §5.6.2 token characters; header names must be tokens (llhttp 8 lets a space
+// before the colon through, which would let two parsers disagree on a header's name).
+constexpr bool is_tchar(unsigned char c) {
+  if (c >= '0' && c <= '9') return true;
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~': return true;
+    default: return false;
+  }
+}
+
+constexpr bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_tchar(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
 // First header with this name (case-insensitive), or nullptr.
 inline const Header* find_header(std::span<const Header> headers, std::string_view name) {
   for (const Header& h : headers)

@@ -225,6 +225,10 @@ void DownstreamConn::pump_once() {
     if (err == HPE_PAUSED) {
       if (pause_ == Pause::HeadDone) {
         timer_.cancel();
+        if (parsed_ > limits().max_header_bytes) {
+          reject(431, "request head larger than max_header_bytes");
+          return;
+        }
         on_request_head();
       } else if (pause_ == Pause::MessageDone) {
         ex_->request_complete = true;
@@ -323,6 +327,8 @@ void DownstreamConn::on_request_head() {
   ex.has_body = (parser_.flags & F_CHUNKED) || parser_.content_length > 0;
 
   if (parser_.http_major != 1) return reject(505, "unsupported HTTP version");
+  for (const http::Header& h : headers)
+    if (!http::is_token(h.name)) return reject(400, "invalid header name");
   if (method == "CONNECT") return reject(405, "CONNECT is not supported");
 
   auto [authority, target] = split_target(raw_target);
@@ -502,7 +508,9 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
   spdlog::warn("route {}: upstream {} {} ({}) for {} {}", ex.route->route->name,
                ex.endpoint->endpoint().address.text, what, uv_strerror(uv_status), ex.method,
                ex.target);
-  respond_local(timeout ? 504 : 502, !ex.request_complete);
+  // The connection stays usable unless a request body is still arriving.
+  respond_local(timeout ? 504 : 502, ex.has_body && !ex.request_complete);
+  pump();  // a bodiless request completes (and the exchange ends) once parsing resumes
 }
 
 // ---- answering ---------------------------------------------------------------------

@@ -149,7 +149,9 @@ void UpstreamConn::process() {
   const ResponseHead* head_to_send = nullptr;
   uint32_t body_from = parsed_, body_to = parsed_;
   decoded_.clear();
-  while (!paused_ && !complete_ && parsed_ < end_) {
+  bool after_head = false;  // llhttp must run once more to end a bodiless response
+  while (!paused_ && !complete_ && (parsed_ < end_ || after_head)) {
+    after_head = false;
     const char* start = in_.data() + parsed_;
     size_t avail = end_ - parsed_;
     bool in_body = head_done_;
@@ -162,7 +164,7 @@ void UpstreamConn::process() {
       if (why == Pause::HeadDone) {
         if (head_request_) parser_.flags |= F_SKIPBODY;
         llhttp_resume(&parser_);
-        head_done_ = true;
+        head_done_ = after_head = true;
         head_to_send = &response_;
         body_from = body_to = parsed_;
       } else if (why == Pause::MessageDone) {
@@ -232,6 +234,12 @@ int UpstreamConn::on_headers_complete(llhttp_t* p) {
     return 0;
   }
   c->head_.finish(c->in_.data());
+  for (const http::Header& h : c->head_.headers()) {
+    if (!http::is_token(h.name)) {
+      llhttp_set_error_reason(p, "invalid header name");
+      return -1;
+    }
+  }
   ResponseHead& r = c->response_;
   r.status = status;
   r.reason = c->head_.status_text(c->in_.data());

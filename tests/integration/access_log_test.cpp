@@ -6,8 +6,8 @@
 #include <algorithm>
 
 #include "harness/HttpClient.h"
-#include "harness/Ports.h"
 #include "harness/PorticoProcess.h"
+#include "harness/Ports.h"
 #include "harness/Template.h"
 #include "harness/TestUpstream.h"
 
@@ -83,7 +83,8 @@ TEST(AccessLog, OneLinePerRequestOnStdout) {
   TestUpstream up;
   uint16_t port = FreePort();
   PorticoOptions o;
-  o.config = Fill(kConfig, {{"LOG", "stdout"}, {"PORT", std::to_string(port)}, {"UP", up.address()}});
+  o.config =
+      Fill(kConfig, {{"LOG", "stdout"}, {"PORT", std::to_string(port)}, {"UP", up.address()}});
   o.ready_ports = {port};
   PorticoProcess proxy(o);
   ASSERT_TRUE(proxy.Start());

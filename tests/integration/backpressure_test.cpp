@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "harness/Checksum.h"
 #include "harness/HttpClient.h"
@@ -86,13 +87,19 @@ void DownloadWithPausedClient(bool chunked) {
   EXPECT_EQ(r->body_size, kHuge);
   EXPECT_TRUE(pattern_ok) << "body corrupted at byte " << bad_index;
   EXPECT_GE(rss.samples, 20);
+  std::fprintf(stderr, "[ info ] proxy RSS %ld KiB at start, peak %ld KiB over %d samples\n",
+               start_kb, rss.peak_kb, rss.samples);
   EXPECT_LT(rss.peak_kb, kRssLimitKb) << "proxy RSS peaked at " << rss.peak_kb / 1024
                                       << " MB (started at " << start_kb / 1024 << " MB)";
 }
 
-TEST(Backpressure, SlowClientContentLengthDownload) { DownloadWithPausedClient(false); }
+TEST(Backpressure, SlowClientContentLengthDownload) {
+  DownloadWithPausedClient(false);
+}
 
-TEST(Backpressure, SlowClientChunkedDownload) { DownloadWithPausedClient(true); }
+TEST(Backpressure, SlowClientChunkedDownload) {
+  DownloadWithPausedClient(true);
+}
 
 TEST(Backpressure, SlowUpstreamUpload) {
   UpstreamOptions uo;
@@ -114,16 +121,15 @@ TEST(Backpressure, SlowUpstreamUpload) {
   Deadline deadline(Ms{60000});
   uint64_t sent_total = 0;
   while (sent_total < kHuge && !deadline.Expired()) {
-    std::string_view piece =
-        PatternView(sent_total, static_cast<size_t>(std::min<uint64_t>(1 << 20, kHuge - sent_total)));
+    std::string_view piece = PatternView(
+        sent_total, static_cast<size_t>(std::min<uint64_t>(1 << 20, kHuge - sent_total)));
     size_t sent = 0;
     // Short send deadlines so RSS is sampled while the client is blocked by backpressure.
     IoStatus st = c.SendPartial(piece, Ms{100}, &sent);
     sent_total += sent;
     rss.Sample();
-    ASSERT_TRUE(st == IoStatus::kOk || st == IoStatus::kTimeout)
-        << c.error() << "\n"
-        << proxy.DiagnosticTail();
+    ASSERT_TRUE(st == IoStatus::kOk || st == IoStatus::kTimeout) << c.error() << "\n"
+                                                                 << proxy.DiagnosticTail();
   }
   ASSERT_EQ(sent_total, kHuge) << "upload did not finish in time";
   auto r = c.ReadResponse(ReadOptions{.timeout = Ms{20000}});
@@ -131,6 +137,8 @@ TEST(Backpressure, SlowUpstreamUpload) {
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "size=" + std::to_string(kHuge) +
                          " checksum=" + std::to_string(PatternChecksum(kHuge)));
+  std::fprintf(stderr, "[ info ] proxy RSS peak %ld KiB over %d samples\n", rss.peak_kb,
+               rss.samples);
   EXPECT_LT(rss.peak_kb, kRssLimitKb) << "proxy RSS peaked at " << rss.peak_kb / 1024 << " MB";
 }
 

@@ -3,8 +3,8 @@
 
 #include <regex>
 
-#include "harness/Ports.h"
 #include "harness/PorticoCli.h"
+#include "harness/Ports.h"
 #include "harness/TempDir.h"
 #include "harness/Template.h"
 

@@ -36,14 +36,14 @@ class HttpSemantics : public ::testing::Test {
 TEST_F(HttpSemantics, ChunkedRequestBodyArrivesIntact) {
   TestUpstream up(BodySummaryResponse);
   ASSERT_NO_FATAL_FAILURE(StartProxy(up));
-  std::vector<std::string> pieces = {"first-", PatternBytes(0, 10000), "-", std::string(1, 'x'),
-                                     PatternBytes(7, 70000), "-last"};
+  std::vector<std::string> pieces = {
+      "first-", PatternBytes(0, 10000), "-", std::string(1, 'x'), PatternBytes(7, 70000), "-last"};
   std::string whole;
   for (const auto& p : pieces) whole += p;
   HttpClient c;
   ASSERT_TRUE(c.Connect(port()));
-  ASSERT_TRUE(c.Send(Request("POST", "/chunked-in", {{"Transfer-Encoding", "chunked"}}) +
-                     Chunked(pieces)));
+  ASSERT_TRUE(
+      c.Send(Request("POST", "/chunked-in", {{"Transfer-Encoding", "chunked"}}) + Chunked(pieces)));
   auto r = c.ReadResponse();
   ASSERT_TRUE(r) << c.error();
   EXPECT_EQ(r->status, 200);
@@ -147,8 +147,8 @@ TEST_F(HttpSemantics, ExpectContinue) {
   ASSERT_NO_FATAL_FAILURE(StartProxy(up));
   HttpClient c;
   ASSERT_TRUE(c.Connect(port()));
-  ASSERT_TRUE(c.Send(Request("POST", "/expect",
-                             {{"Expect", "100-continue"}, {"Content-Length", "11"}})));
+  ASSERT_TRUE(
+      c.Send(Request("POST", "/expect", {{"Expect", "100-continue"}, {"Content-Length", "11"}})));
   ReadOptions interim;
   interim.skip_informational = false;
   interim.timeout = Ms{3000};
@@ -228,6 +228,26 @@ TEST_F(HttpSemantics, NotModified304HasNoBodyAndConnectionStaysUsable) {
   TestUpstream up(StatusHandler);
   ASSERT_NO_FATAL_FAILURE(StartProxy(up));
   ExpectBodilessStatus(port(), up, 304);
+}
+
+TEST_F(HttpSemantics, EmptyBodyWithContentLengthZeroAndConnectionStaysUsable) {
+  TestUpstream up([](const HttpRequest& req) {
+    UpstreamResponse r = DefaultResponse(req);
+    if (req.target == "/empty") r.body.clear();
+    return r;
+  });
+  ASSERT_NO_FATAL_FAILURE(StartProxy(up));
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Send(Get("/empty")));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body_size, 0u);
+  ASSERT_TRUE(c.Send(Get("/next")));
+  r = c.ReadResponse();
+  ASSERT_TRUE(r) << "connection unusable after an empty response: " << c.error();
+  EXPECT_EQ(r->body, "ok GET /next");
 }
 
 TEST_F(HttpSemantics, ConnectionCloseFromClient) {

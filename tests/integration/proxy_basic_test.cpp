@@ -6,8 +6,8 @@
 #include <set>
 
 #include "harness/HttpClient.h"
-#include "harness/Ports.h"
 #include "harness/PorticoProcess.h"
+#include "harness/Ports.h"
 #include "harness/ProxyConfig.h"
 #include "harness/Template.h"
 #include "harness/TestUpstream.h"
@@ -29,9 +29,10 @@ TEST(ProxyBasic, GetIsProxiedWithForwardingHeaders) {
   ASSERT_TRUE(proxy.Start());
 
   std::string err;
-  auto r = Fetch(cfg.port,
-                 Get("/some/path?x=1&y=two", {{"Host", "client.example:8080"}, {"User-Agent", "it"}}),
-                 {}, &err);
+  auto r =
+      Fetch(cfg.port,
+            Get("/some/path?x=1&y=two", {{"Host", "client.example:8080"}, {"User-Agent", "it"}}),
+            {}, &err);
   ASSERT_TRUE(r) << err;
   EXPECT_EQ(r->status, 200) << r->Describe();
   EXPECT_EQ(r->body, "ok GET /some/path?x=1&y=two");

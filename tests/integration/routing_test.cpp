@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "harness/HttpClient.h"
-#include "harness/Ports.h"
 #include "harness/PorticoProcess.h"
+#include "harness/Ports.h"
 #include "harness/Template.h"
 
 namespace portico::it {
@@ -88,10 +88,9 @@ class Routing : public ::testing::Test {
   }
 
   // Status and body for one request on a fresh connection ("" body and status 0 on failure).
-  static std::pair<int, std::string> Ask(const std::string& target,
-                                         std::vector<std::pair<std::string, std::string>> headers =
-                                             {},
-                                         const std::string& method = "GET") {
+  static std::pair<int, std::string> Ask(
+      const std::string& target, std::vector<std::pair<std::string, std::string>> headers = {},
+      const std::string& method = "GET") {
     std::string err;
     auto r = Fetch(port_, Request(method, target, headers), {}, &err);
     if (!r) {

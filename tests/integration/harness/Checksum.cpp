@@ -21,7 +21,9 @@ const std::vector<char>& PatternBuffer() {
 
 }  // namespace
 
-char PatternByte(uint64_t i) { return PatternBuffer()[i % kPatternPeriod]; }
+char PatternByte(uint64_t i) {
+  return PatternBuffer()[i % kPatternPeriod];
+}
 
 std::string_view PatternView(uint64_t offset, size_t n) {
   n = std::min(n, kMaxPatternView);
@@ -69,8 +71,8 @@ void Checksum::Update(std::string_view data) {
 uint64_t PatternChecksum(uint64_t n) {
   Checksum sum;
   for (uint64_t off = 0; off < n;) {
-    std::string_view piece = PatternView(off, static_cast<size_t>(std::min<uint64_t>(
-                                                  kMaxPatternView, n - off)));
+    std::string_view piece =
+        PatternView(off, static_cast<size_t>(std::min<uint64_t>(kMaxPatternView, n - off)));
     sum.Update(piece);
     off += piece.size();
   }

@@ -14,7 +14,9 @@
 
 namespace portico::it {
 
-ChildProcess::~ChildProcess() { Kill(); }
+ChildProcess::~ChildProcess() {
+  Kill();
+}
 
 bool ChildProcess::Spawn(const SpawnOptions& options, std::string* error) {
   // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
@@ -81,7 +83,9 @@ bool ChildProcess::TryReap() {
   return false;
 }
 
-bool ChildProcess::Running() { return pid_ > 0 && !TryReap(); }
+bool ChildProcess::Running() {
+  return pid_ > 0 && !TryReap();
+}
 
 bool ChildProcess::Signal(int sig) {
   if (!Running()) return false;
@@ -129,6 +133,8 @@ std::string DescribeStatus(int st) {
   return "status " + std::to_string(st);
 }
 
-int ExitCode(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : -1; }
+int ExitCode(int st) {
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
 
 }  // namespace portico::it

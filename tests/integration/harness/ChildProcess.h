@@ -34,9 +34,9 @@ class ChildProcess {
   bool Spawn(const SpawnOptions& options, std::string* error);
 
   pid_t pid() const { return pid_; }
-  bool Running();                        // not exited yet (reaps if it has)
-  bool Signal(int sig);                  // false if it is not running
-  std::optional<int> Wait(Ms timeout);   // raw wait status, nullopt on timeout
+  bool Running();                       // not exited yet (reaps if it has)
+  bool Signal(int sig);                 // false if it is not running
+  std::optional<int> Wait(Ms timeout);  // raw wait status, nullopt on timeout
   // Waits at most `timeout` for the process to exit; true if it did (for use as a pause that
   // ends early when the child dies).
   bool WaitForExitEvent(Ms timeout);

@@ -140,9 +140,13 @@ IoStatus HttpClient::RecvRaw(std::string* out, size_t cap, Ms timeout) {
   return st;
 }
 
-void HttpClient::Close() { fd_.reset(); }
+void HttpClient::Close() {
+  fd_.reset();
+}
 
-void HttpClient::Reset() { ResetAndClose(fd_); }
+void HttpClient::Reset() {
+  ResetAndClose(fd_);
+}
 
 std::string Request(std::string_view method, std::string_view target,
                     const std::vector<std::pair<std::string, std::string>>& headers,
@@ -153,8 +157,8 @@ std::string Request(std::string_view method, std::string_view target,
   bool has_framing = false;
   for (const auto& [name, value] : headers) {
     has_host |= EqualsIgnoreCase(name, "host");
-    has_framing |= EqualsIgnoreCase(name, "content-length") ||
-                   EqualsIgnoreCase(name, "transfer-encoding");
+    has_framing |=
+        EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding");
   }
   if (!has_host) out += "Host: test.local\r\n";
   for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";

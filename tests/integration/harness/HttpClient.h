@@ -18,8 +18,8 @@ namespace portico::it {
 
 struct ReadOptions {
   Ms timeout{3000};
-  bool head = false;                // the response answers a HEAD request
-  bool skip_informational = true;   // skip 1xx interim responses (100 Continue ...)
+  bool head = false;                     // the response answers a HEAD request
+  bool skip_informational = true;        // skip 1xx interim responses (100 Continue ...)
   ResponseParser::BodySink body_sink{};  // stream the body here instead of storing it
 };
 

@@ -36,8 +36,8 @@ PorticoProcess::~PorticoProcess() {
     bool clean = ExitCode(st) == 0;
     if (!exit_expected_ || !clean) {
       if (!exit_expected_) {
-        ADD_FAILURE() << "portico (pid " << child_.pid() << ") exited during the test: "
-                      << DescribeStatus(st) << "\n"
+        ADD_FAILURE() << "portico (pid " << child_.pid()
+                      << ") exited during the test: " << DescribeStatus(st) << "\n"
                       << DiagnosticTail();
       }
     }
@@ -55,8 +55,8 @@ PorticoProcess::~PorticoProcess() {
   spawn.stderr_path = stderr_path_;
   spawn.nofile = options_.nofile;
   if (::access(spawn.program.c_str(), X_OK) != 0) {
-    return ::testing::AssertionFailure() << "portico binary not found: " << spawn.program
-                                         << " (set PORTICO_BIN)";
+    return ::testing::AssertionFailure()
+           << "portico binary not found: " << spawn.program << " (set PORTICO_BIN)";
   }
   std::string error;
   if (!child_.Spawn(spawn, &error)) return ::testing::AssertionFailure() << error;
@@ -67,11 +67,10 @@ PorticoProcess::~PorticoProcess() {
     while (true) {
       if (!child_.Running()) {
         exit_expected_ = true;  // reported here, not again by the destructor
-        return ::testing::AssertionFailure()
-               << "portico exited before listening on " << port << ": "
-               << DescribeStatus(*child_.status()) << "\n"
-               << DiagnosticTail() << "\nconfig:\n"
-               << options_.config;
+        return ::testing::AssertionFailure() << "portico exited before listening on " << port
+                                             << ": " << DescribeStatus(*child_.status()) << "\n"
+                                             << DiagnosticTail() << "\nconfig:\n"
+                                             << options_.config;
       }
       Fd probe = ConnectLoopback(port, Deadline(Ms{200}));
       if (probe) break;
@@ -98,9 +97,15 @@ std::optional<int> PorticoProcess::WaitExit(Ms timeout) {
   return child_.Wait(timeout);
 }
 
-long PorticoProcess::RssKb() const { return ReadRssKb(child_.pid()); }
-long PorticoProcess::CpuTicks() const { return ReadCpuTicks(child_.pid()); }
-long PorticoProcess::OpenFds() const { return CountOpenFds(child_.pid()); }
+long PorticoProcess::RssKb() const {
+  return ReadRssKb(child_.pid());
+}
+long PorticoProcess::CpuTicks() const {
+  return ReadCpuTicks(child_.pid());
+}
+long PorticoProcess::OpenFds() const {
+  return CountOpenFds(child_.pid());
+}
 
 std::vector<std::string> PorticoProcess::StdoutLines() const {
   std::vector<std::string> lines;

@@ -11,6 +11,8 @@ uint16_t FreePort();
 
 // A port with no listener, for "connection refused" upstreams. Same as FreePort(): nothing is
 // left listening on it.
-inline uint16_t RefusedPort() { return FreePort(); }
+inline uint16_t RefusedPort() {
+  return FreePort();
+}
 
 }  // namespace portico::it

@@ -49,6 +49,8 @@ long CountOpenFds(pid_t pid) {
   return count;
 }
 
-long ClockTicksPerSecond() { return ::sysconf(_SC_CLK_TCK); }
+long ClockTicksPerSecond() {
+  return ::sysconf(_SC_CLK_TCK);
+}
 
 }  // namespace portico::it

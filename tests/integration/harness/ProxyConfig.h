@@ -13,18 +13,18 @@ namespace portico::it {
 struct ProxyConfig {
   ProxyConfig();  // picks a free listen port
 
-  uint16_t port;                            // the listener's port
-  std::vector<std::string> endpoints;       // upstream endpoints ("127.0.0.1:N")
+  uint16_t port;                       // the listener's port
+  std::vector<std::string> endpoints;  // upstream endpoints ("127.0.0.1:N")
   std::string workers = "1";
   std::string drain_timeout = "5s";
   std::string access_log = "stdout";
   std::string log_level = "info";
-  std::string limits;                       // flow map, e.g. "{ header_timeout: 1s }"; "" = none
+  std::string limits;  // flow map, e.g. "{ header_timeout: 1s }"; "" = none
   std::string timeouts = "{ connect: 1s, response: 3s }";
-  std::string keepalive;                    // flow map for the upstream; "" = none
-  std::string routes_before;                // YAML route items (indented 6 spaces) before the catch-all
-  std::string host_rewrite;                 // for the catch-all route; "" = none
-  bool catch_all = true;                    // add the catch-all proxy route
+  std::string keepalive;      // flow map for the upstream; "" = none
+  std::string routes_before;  // YAML route items (indented 6 spaces) before the catch-all
+  std::string host_rewrite;   // for the catch-all route; "" = none
+  bool catch_all = true;      // add the catch-all proxy route
 
   std::string Yaml() const;
   PorticoOptions Options() const;  // config + ready port

@@ -22,11 +22,11 @@ struct HttpRequest {
   int http_major = 0;
   int http_minor = 0;
   Headers headers;
-  std::string body;           // up to the upstream's max_stored_body bytes
-  uint64_t body_size = 0;     // all body bytes received (de-chunked)
-  uint64_t body_checksum = 0;  // Checksum of the whole body
-  bool chunked = false;       // arrived with chunked transfer coding
-  bool keep_alive = false;    // what llhttp concluded for this message
+  std::string body;             // up to the upstream's max_stored_body bytes
+  uint64_t body_size = 0;       // all body bytes received (de-chunked)
+  uint64_t body_checksum = 0;   // Checksum of the whole body
+  bool chunked = false;         // arrived with chunked transfer coding
+  bool keep_alive = false;      // what llhttp concluded for this message
   size_t connection_index = 0;  // which accepted upstream connection carried it (0-based)
 
   std::string Describe() const;

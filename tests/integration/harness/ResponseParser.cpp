@@ -5,8 +5,8 @@
 namespace portico::it {
 
 std::string HttpResponse::Describe() const {
-  std::string out = "HTTP/" + std::to_string(http_major) + "." + std::to_string(http_minor) +
-                    " " + std::to_string(status) + " " + reason + "\n" + headers.ToString();
+  std::string out = "HTTP/" + std::to_string(http_major) + "." + std::to_string(http_minor) + " " +
+                    std::to_string(status) + " " + reason + "\n" + headers.ToString();
   out += "[body " + std::to_string(body_size) + " bytes]";
   if (!body.empty()) out += " " + body.substr(0, std::min<size_t>(body.size(), 200));
   return out;

@@ -16,19 +16,32 @@ namespace {
 
 const char* Reason(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 418: return "I'm a teapot";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 418:
+      return "I'm a teapot";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
   }
 }
 
@@ -240,7 +253,8 @@ void TestUpstream::Serve(Fd fd, size_t index) {
     IoStatus st = RecvSome(fd.get(), &buf, 256 * 1024, Deadline(kForever), &stop_);
     if (st != IoStatus::kOk) return;  // stopped, closed or reset
     if (!parser.Feed(buf)) {
-      SendAll(fd.get(), "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+      SendAll(fd.get(),
+              "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
               Deadline(Ms{1000}), &stop_);
       CloseGracefully(fd);
       return;
@@ -296,8 +310,7 @@ bool TestUpstream::WriteResponse(int fd, const HttpRequest& request,
   uint64_t total = response.generated_size > 0 ? response.generated_size : response.body.size();
 
   std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " +
-                     (response.reason.empty() ? Reason(response.status) : response.reason) +
-                     "\r\n";
+                     (response.reason.empty() ? Reason(response.status) : response.reason) + "\r\n";
   for (const auto& [name, value] : response.headers.fields()) head += name + ": " + value + "\r\n";
   if (!forbidden) {
     if (response.chunked) {

@@ -27,14 +27,14 @@ struct UpstreamResponse {
   std::string reason;  // empty: the standard phrase
   Headers headers;
   std::string body;
-  bool chunked = false;          // Transfer-Encoding: chunked
+  bool chunked = false;           // Transfer-Encoding: chunked
   size_t chunk_size = 64 * 1024;  // piece size for chunks and generated/slow bodies
-  uint64_t generated_size = 0;   // > 0: the body is PatternBytes(0, generated_size), made on the fly
-  Ms delay{0};                   // wait before sending anything
-  Ms chunk_delay{0};             // wait between body pieces (slow stream)
-  bool content_length = true;    // false (and not chunked): close-delimited body
-  bool close = false;            // Connection: close, then close
-  bool close_silently = false;   // close after the response without announcing it
+  uint64_t generated_size = 0;  // > 0: the body is PatternBytes(0, generated_size), made on the fly
+  Ms delay{0};                  // wait before sending anything
+  Ms chunk_delay{0};            // wait between body pieces (slow stream)
+  bool content_length = true;   // false (and not chunked): close-delimited body
+  bool close = false;           // Connection: close, then close
+  bool close_silently = false;  // close after the response without announcing it
   std::optional<uint64_t> abort_after;  // send only this many body bytes, then reset
   std::optional<std::string> raw;       // send exactly these bytes instead of a response
 };
