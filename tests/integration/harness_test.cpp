@@ -123,8 +123,10 @@ TEST(Harness, ExpectContinueAndModes) {
   EXPECT_FALSE(d.ReadResponse());
   EXPECT_TRUE(d.peer_closed());
 
+  ClosedPort closed;
   HttpClient e;
-  EXPECT_FALSE(e.Connect(RefusedPort()));
+  EXPECT_FALSE(e.Connect(closed.port()));
+  EXPECT_NE(e.error().find("refused"), std::string::npos) << e.error();
 }
 
 TEST(Harness, Fill) {

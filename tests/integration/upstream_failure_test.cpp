@@ -65,7 +65,8 @@ class UpstreamFailure : public ::testing::Test {
 };
 
 TEST_F(UpstreamFailure, RefusedIs502) {
-  ASSERT_NO_FATAL_FAILURE(StartProxy("127.0.0.1:" + std::to_string(RefusedPort())));
+  ClosedPort closed;
+  ASSERT_NO_FATAL_FAILURE(StartProxy(closed.address()));
   ExpectStatusAndUsableConnection(502);
 }
 

@@ -9,10 +9,40 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+extern char** environ;
+
 namespace portico::it {
+
+namespace {
+
+// The current environment with `changes` applied (see SpawnOptions::env).
+std::vector<std::string> BuildEnvironment(const std::vector<std::string>& changes) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  for (const std::string& change : changes) {
+    size_t eq = change.find('=');
+    if (eq == std::string::npos || eq == 0) continue;
+    bool append = change[eq - 1] == '+';
+    std::string name = change.substr(0, append ? eq - 1 : eq);
+    std::string value = change.substr(eq + 1);
+    auto it = std::find_if(env.begin(), env.end(),
+                           [&](const std::string& v) { return v.rfind(name + "=", 0) == 0; });
+    if (it == env.end()) {
+      env.push_back(name + "=" + value);
+    } else if (append) {
+      *it += (it->size() > name.size() + 1 ? ":" : "") + value;
+    } else {
+      *it = name + "=" + value;
+    }
+  }
+  return env;
+}
+
+}  // namespace
 
 ChildProcess::~ChildProcess() {
   Kill();
@@ -26,6 +56,10 @@ bool ChildProcess::Spawn(const SpawnOptions& options, std::string* error) {
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_storage = BuildEnvironment(options.env);
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
 
   int out = ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int err = ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -60,7 +94,7 @@ bool ChildProcess::Spawn(const SpawnOptions& options, std::string* error) {
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
     ::close_range(3, ~0u, 0);
     if (set_limit) ::setrlimit(RLIMIT_NOFILE, &limit);
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(out);

@@ -21,6 +21,8 @@ struct SpawnOptions {
   std::string stdout_path;
   std::string stderr_path;
   std::optional<uint64_t> nofile;  // RLIMIT_NOFILE (soft and hard) in the child
+  // Environment changes: "NAME=value" replaces NAME; "NAME+=text" appends to it (":" joined).
+  std::vector<std::string> env;
 };
 
 class ChildProcess {

@@ -54,6 +54,7 @@ PorticoProcess::~PorticoProcess() {
   spawn.stdout_path = stdout_path_;
   spawn.stderr_path = stderr_path_;
   spawn.nofile = options_.nofile;
+  spawn.env = options_.env;
   if (::access(spawn.program.c_str(), X_OK) != 0) {
     return ::testing::AssertionFailure()
            << "portico binary not found: " << spawn.program << " (set PORTICO_BIN)";

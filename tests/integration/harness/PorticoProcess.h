@@ -25,6 +25,7 @@ struct PorticoOptions {
   std::string config;                 // YAML text, written to <dir>/portico.yaml
   std::vector<uint16_t> ready_ports;  // listener ports that must accept before Start() returns
   std::optional<uint64_t> nofile;     // RLIMIT_NOFILE for the proxy
+  std::vector<std::string> env;       // environment changes (see SpawnOptions::env)
   Ms ready_timeout{10000};
 };
 

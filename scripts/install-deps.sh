@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Portico needs to build and test, and only those that are
+# missing (apt-get update runs only when something has to be installed).
+# usage: scripts/install-deps.sh [--tests]
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config libuv1-dev node-llhttp libssl-dev libyaml-cpp-dev
+          libspdlog-dev libfmt-dev libpcre2-dev curl)
+if [[ "${1:-}" == "--tests" ]]; then
+  packages+=(libgtest-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+echo "installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
