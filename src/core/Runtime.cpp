@@ -7,7 +7,7 @@
 namespace portico::core {
 
 std::shared_ptr<const Runtime> Runtime::build(config::Config config) {
-  std::shared_ptr<Runtime> rt(new Runtime());  // private constructor: make_shared cannot reach it
+  auto rt = std::make_shared<Runtime>(Key{});
   rt->config_ = std::move(config);
   for (const config::Listener& l : rt->config_.listeners) {
     CompiledListener cl;

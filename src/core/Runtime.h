@@ -33,11 +33,13 @@ class Runtime {
   // Throws std::invalid_argument when the config cannot be compiled.
   static std::shared_ptr<const Runtime> build(config::Config config);
 
+  struct Key {};  // only build() makes one; public so make_shared can reach the constructor
+  explicit Runtime(Key) {}
+
   const config::Config& config() const { return config_; }
   const std::vector<CompiledListener>& listeners() const { return listeners_; }
 
  private:
-  Runtime() = default;
   config::Config config_;
   std::vector<CompiledListener> listeners_;
 };

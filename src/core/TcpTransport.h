@@ -9,7 +9,7 @@
 
 namespace portico::core {
 
-class TcpTransport final : public Transport {
+class TcpTransport final : public ClientTransport {
  public:
   explicit TcpTransport(uv_loop_t* loop);
   ~TcpTransport() override = default;
@@ -19,9 +19,7 @@ class TcpTransport final : public Transport {
   uv_tcp_t* handle() { return &tcp_; }
   // Adopts an accepted, non-blocking socket.
   int open(uv_os_sock_t fd);
-  // Starts an outgoing connection; `done` is called once with 0 or a libuv error.
-  using ConnectDone = void (*)(void* owner, int status);
-  int connect(const sockaddr* addr, ConnectDone done, void* owner);
+  int connect(const sockaddr* addr, ConnectDone done, void* owner) override;
 
   void set_events(TransportEvents* events) override { events_ = events; }
   int read_start() override;

@@ -45,4 +45,12 @@ class Transport {
   virtual bool closing() const = 0;
 };
 
+// A transport that opens its own connection (the upstream side).
+class ClientTransport : public Transport {
+ public:
+  // Starts connecting; `done` is called once with 0 or a libuv error (not after close()).
+  using ConnectDone = void (*)(void* owner, int status);
+  virtual int connect(const sockaddr* addr, ConnectDone done, void* owner) = 0;
+};
+
 }  // namespace portico::core

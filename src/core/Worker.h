@@ -64,7 +64,6 @@ class Worker {
     size_t next = 0;
     std::vector<std::unique_ptr<upstream::EndpointPool>> endpoints;
   };
-  void accept(const CompiledListener& listener, int fd);
   void begin_drain();
   void finish_if_drained();
 

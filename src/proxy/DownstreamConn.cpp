@@ -392,7 +392,7 @@ void DownstreamConn::on_request_head() {
 
 void DownstreamConn::connect_upstream() {
   Exchange& ex = *ex_;
-  ex.head_sent_upstream = false;
+  ex.head_sent_upstream = ex.up_request_done = false;
   upstream::UpstreamConn* c = ex.retried ? nullptr : ex.endpoint->take_idle();
   bool fresh = c == nullptr;
   // A new connection owns itself from here (see UpstreamConn.h).
@@ -561,6 +561,12 @@ void DownstreamConn::reject(int status, const char* why) {
 
 void DownstreamConn::write_client(const uv_buf_t* bufs, unsigned count, const core::BufRef& pin) {
   if (closing_) return;
+  if (client_write_pending_) {
+    // Only an interim 100 Continue can still be queued here, and only if the client
+    // stopped reading; there is no way to order another write behind it.
+    abort();
+    return;
+  }
   for (unsigned i = 0; i < count; ++i) ex_->bytes_out += bufs[i].len;
   int rc = transport_->write(bufs, count);
   if (rc < 0) {

@@ -29,8 +29,11 @@ const llhttp_settings_t& UpstreamConn::settings() {
 }
 
 UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
-    : worker_(worker), pool_(pool), transport_(worker.loop()), timer_(this, kConnectTimeout) {
-  transport_.set_events(this);
+    : worker_(worker),
+      pool_(pool),
+      transport_(std::make_unique<core::TcpTransport>(worker.loop())),
+      timer_(this, kConnectTimeout) {
+  transport_->set_events(this);
   llhttp_init(&parser_, HTTP_RESPONSE, &settings());
   parser_.data = this;
 }
@@ -38,7 +41,7 @@ UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
 void UpstreamConn::connect() {
   ++pool_.connects;
   const auto& addr = pool_.endpoint().address;
-  int rc = transport_.connect(reinterpret_cast<const sockaddr*>(&addr.storage), connected_cb, this);
+  int rc = transport_->connect(reinterpret_cast<const sockaddr*>(&addr.storage), connected_cb, this);
   if (rc != 0) {
     fail(Failure::Connect, rc);
     return;
@@ -57,7 +60,7 @@ void UpstreamConn::connected_cb(void* p, int status) {
   c->connected_ = true;
   // Reading stays on for the connection's whole life: an idle connection notices the
   // upstream closing it, and no request pays for a read start/stop pair.
-  c->transport_.read_start();
+  c->transport_->read_start();
   if (c->client_) c->client_->on_upstream_connected();
 }
 
@@ -75,7 +78,7 @@ void UpstreamConn::attach(UpstreamClient* client, bool head_request, bool decode
 }
 
 int UpstreamConn::send(const uv_buf_t* bufs, unsigned count) {
-  int rc = transport_.write(bufs, count);
+  int rc = transport_->write(bufs, count);
   if (rc < 0) fail(Failure::Reset, rc);
   return rc;
 }
@@ -98,14 +101,14 @@ void UpstreamConn::request_complete() {
 void UpstreamConn::pause_response() {
   if (paused_) return;
   paused_ = true;
-  transport_.read_stop();
+  transport_->read_stop();
 }
 
 void UpstreamConn::resume_response() {
   if (!paused_) return;
   paused_ = false;
   process();
-  if (!transport_.closing() && client_ && !paused_) transport_.read_start();
+  if (!transport_->closing() && client_ && !paused_) transport_->read_start();
 }
 
 uv_buf_t UpstreamConn::on_alloc() {
@@ -285,7 +288,7 @@ void UpstreamConn::on_read_end(int status) {
     // Closed after a complete response: fine, but not reusable. The client still holds
     // this connection and will release() it.
     reusable_ = false;
-    transport_.read_stop();
+    transport_->read_stop();
     return;
   }
   fail(Failure::Reset, status);
@@ -301,7 +304,7 @@ void UpstreamConn::on_timeout(int tag) {
 
 void UpstreamConn::release() {
   client_ = nullptr;
-  if (!complete_ || !request_done_ || !reusable_ || transport_.write_pending() || !connected_) {
+  if (!complete_ || !request_done_ || !reusable_ || transport_->write_pending() || !connected_) {
     close();
     return;
   }
@@ -311,7 +314,7 @@ void UpstreamConn::release() {
   settle_buffer();
   if (paused_) {
     paused_ = false;
-    transport_.read_start();
+    transport_->read_start();
   }
   if (!pool_.put_idle(this)) {
     close();
@@ -337,7 +340,7 @@ void UpstreamConn::close() {
   in_.reset();
   pool_.forget(this);
   client_ = nullptr;
-  transport_.close();
+  transport_->close();
 }
 
 void UpstreamConn::on_closed() {

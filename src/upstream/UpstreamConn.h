@@ -110,7 +110,7 @@ class UpstreamConn final : public core::TransportEvents,
 
   core::Worker& worker_;
   EndpointPool& pool_;
-  core::TcpTransport transport_;
+  std::unique_ptr<core::ClientTransport> transport_;
   llhttp_t parser_;
   http::HeadCollector head_;
   ResponseHead response_;

@@ -118,12 +118,15 @@ TEST(LimitsFd, ConnectionsDoNotLeakDescriptors) {
   }
   // Descriptors go back to the baseline (a few pooled upstream connections allowed).
   long now = -1;
+  auto settle_start = Clock::now();
   Deadline deadline(Ms{3000});
   while (!deadline.Expired()) {
     now = proxy.OpenFds();
     if (now <= baseline + 4) break;
     ASSERT_TRUE(proxy.PauseWhileRunning(Ms{50})) << proxy.DiagnosticTail();
   }
+  std::fprintf(stderr, "[ info ] descriptors: %ld at start, %ld after %.0f ms\n", baseline, now,
+               MsSince(settle_start));
   EXPECT_LE(now, baseline + 4) << "descriptors: " << baseline << " at start, " << now
                                << " after the connections closed";
   auto r = Fetch(cfg.port, Get("/hello"), {}, &err);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -182,6 +183,8 @@ void TestUpstream::AcceptLoop() {
     int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) continue;
     Fd conn(fd);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     size_t index = accepted_.fetch_add(1);
     open_.fetch_add(1);
     std::lock_guard lock(mu_);
@@ -321,8 +324,15 @@ bool TestUpstream::WriteResponse(int fd, const HttpRequest& request,
   }
   if (response.close) head += "Connection: close\r\n";
   head += "\r\n";
+  bool no_body = forbidden || is_head;
+  // A small fixed body goes out with the head in one write, as real servers do.
+  if (!no_body && !response.chunked && response.generated_size == 0 && !response.abort_after &&
+      response.chunk_delay.count() == 0 && response.body.size() <= 16384) {
+    head += response.body;
+    return SendAll(fd, head, deadline, &stop_) == IoStatus::kOk;
+  }
   if (SendAll(fd, head, deadline, &stop_) != IoStatus::kOk) return false;
-  if (forbidden || is_head) return true;
+  if (no_body) return true;
 
   uint64_t limit = response.abort_after ? std::min(*response.abort_after, total) : total;
   size_t piece_size = std::max<size_t>(1, response.chunk_size);
