@@ -27,7 +27,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
   upstreams_.resize(ups.size());
   for (size_t i = 0; i < ups.size(); ++i)
     for (const auto& ep : ups[i].endpoints)
-      upstreams_[i].endpoints.push_back(std::make_unique<upstream::EndpointPool>(ups[i], ep));
+      upstreams_[i].endpoints.push_back(std::make_unique<upstream::EndpointPool>(ups[i], ep, *timers_));
   stop_async_ = std::make_unique<uv_async_t>();
   uv_async_init(&loop_, stop_async_.get(), [](uv_async_t* a) {
     static_cast<Worker*>(a->data)->begin_drain();

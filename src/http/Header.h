@@ -24,7 +24,8 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
 
 // RFC 9110 §5.6.2 token characters; header names must be tokens (llhttp 8 lets a space
 // before the colon through, which would let two parsers disagree on a header's name).
-constexpr bool is_tchar(unsigned char c) {
+namespace detail {
+constexpr bool tchar_slow(unsigned char c) {
   if (c >= '0' && c <= '9') return true;
   if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
   switch (c) {
@@ -33,6 +34,16 @@ constexpr bool is_tchar(unsigned char c) {
     default: return false;
   }
 }
+struct TcharTable {
+  bool v[256];
+  constexpr TcharTable() : v() {
+    for (int c = 0; c < 256; ++c) v[c] = tchar_slow(static_cast<unsigned char>(c));
+  }
+};
+inline constexpr TcharTable kTchar{};
+}  // namespace detail
+
+constexpr bool is_tchar(unsigned char c) { return detail::kTchar.v[c]; }
 
 constexpr bool is_token(std::string_view s) {
   if (s.empty()) return false;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "core/TcpTransport.h"
+#include "core/UvError.h"
 #include "core/Worker.h"
 #include "http/HeadWriter.h"
 #include "http/StatusText.h"
@@ -70,13 +71,13 @@ void DownstreamConn::open(core::Worker& worker, std::shared_ptr<const core::Runt
   worker.connection_opened(c);
   if (rc != 0) {
     spdlog::warn("listener {}: cannot adopt accepted socket: {}", listener.config->name,
-                 uv_strerror(rc));
+                 core::uv_error_text(rc));
     ::close(fd);
     c->close();
     return;
   }
   c->timer_.set_tag(kHeaderTimeout);
-  worker.timers().list(listener.config->limits.header_timeout).arm(c->timer_);
+  c->header_timeouts_.arm(c->timer_);
   c->update_reading();
 }
 
@@ -86,6 +87,8 @@ DownstreamConn::DownstreamConn(core::Worker& worker, std::shared_ptr<const core:
     : worker_(worker),
       runtime_(std::move(runtime)),
       listener_(listener),
+      header_timeouts_(worker.timers().list(listener.config->limits.header_timeout)),
+      idle_timeouts_(worker.timers().list(listener.config->limits.idle_timeout)),
       timer_(this, kHeaderTimeout) {
   llhttp_init(&parser_, HTTP_REQUEST, &settings());
   parser_.data = this;
@@ -154,7 +157,7 @@ void DownstreamConn::on_read(size_t n) {
   if (ex_) {
     ex_->bytes_in += n;
     if (body_flowing_ && !ex_->request_complete)
-      worker_.timers().list(limits().idle_timeout).arm(timer_);  // body inactivity
+      idle_timeouts_.arm(timer_);  // body inactivity
   }
   pump();
 }
@@ -176,7 +179,7 @@ void DownstreamConn::begin_request() {
   body_flowing_ = false;
   parse_error_status_ = 0;
   timer_.set_tag(kHeaderTimeout);
-  worker_.timers().list(limits().header_timeout).arm(timer_);
+  header_timeouts_.arm(timer_);
 }
 
 void DownstreamConn::pump() {
@@ -491,7 +494,7 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
   if (ex.response_started) {
     spdlog::warn("route {}: upstream {} failed mid-response ({}: {}); closing client {}",
                  ex.route->route->name, ex.endpoint->endpoint().address.text, what,
-                 uv_strerror(uv_status), std::string_view(client_ip_, client_ip_len_));
+                 core::uv_error_text(uv_status), std::string_view(client_ip_, client_ip_len_));
     abort();
     return;
   }
@@ -506,7 +509,7 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
   bool timeout = failure == upstream::Failure::ConnectTimeout ||
                  failure == upstream::Failure::ResponseTimeout;
   spdlog::warn("route {}: upstream {} {} ({}) for {} {}", ex.route->route->name,
-               ex.endpoint->endpoint().address.text, what, uv_strerror(uv_status), ex.method,
+               ex.endpoint->endpoint().address.text, what, core::uv_error_text(uv_status), ex.method,
                ex.target);
   // The connection stays usable unless a request body is still arriving.
   respond_local(timeout ? 504 : 502, ex.has_body && !ex.request_complete);
@@ -634,7 +637,7 @@ void DownstreamConn::finish_exchange() {
     return;
   }
   timer_.set_tag(kIdleTimeout);
-  worker_.timers().list(limits().idle_timeout).arm(timer_);
+  idle_timeouts_.arm(timer_);
   pump();  // a pipelined request may be waiting in the buffer
 }
 
@@ -647,7 +650,7 @@ void DownstreamConn::on_read_end(int status) {
   }
   if (ex_ && status != UV_EOF)
     spdlog::debug("client {}: read error: {}", std::string_view(client_ip_, client_ip_len_),
-                  uv_strerror(status));
+                  core::uv_error_text(status));
   if (ex_ && !ex_->response_complete) ex_->status = 499;  // client went away (nginx's code)
   close();
 }

@@ -96,6 +96,8 @@ class DownstreamConn final : public core::TransportEvents,
   core::Worker& worker_;
   std::shared_ptr<const core::Runtime> runtime_;  // pinned for this connection's requests
   const core::CompiledListener& listener_;
+  core::DeadlineList& header_timeouts_;  // also the body-inactivity timeout
+  core::DeadlineList& idle_timeouts_;
   std::unique_ptr<core::Transport> transport_;
   llhttp_t parser_;
   core::TimerLink timer_;

@@ -8,20 +8,29 @@
 
 #include "config/Config.h"
 #include "core/IntrusiveList.h"
+#include "core/Timers.h"
 #include "upstream/UpstreamConn.h"
 
 namespace portico::upstream {
 
 class EndpointPool {
  public:
-  EndpointPool(const config::Upstream& upstream, const config::Endpoint& endpoint)
-      : upstream_(upstream), endpoint_(endpoint) {}
+  EndpointPool(const config::Upstream& upstream, const config::Endpoint& endpoint,
+               core::Timers& timers)
+      : upstream_(upstream),
+        endpoint_(endpoint),
+        connect_timeouts_(timers.list(upstream.connect_timeout)),
+        response_timeouts_(timers.list(upstream.response_timeout)),
+        idle_timeouts_(timers.list(upstream.idle_timeout)) {}
   EndpointPool(const EndpointPool&) = delete;
   EndpointPool& operator=(const EndpointPool&) = delete;
   ~EndpointPool();
 
   const config::Upstream& upstream() const { return upstream_; }
   const config::Endpoint& endpoint() const { return endpoint_; }
+  core::DeadlineList& connect_timeouts() { return connect_timeouts_; }
+  core::DeadlineList& response_timeouts() { return response_timeouts_; }
+  core::DeadlineList& idle_timeouts() { return idle_timeouts_; }
 
   // An idle connection, or nullptr when a new one must be opened.
   UpstreamConn* take_idle() {
@@ -45,6 +54,9 @@ class EndpointPool {
  private:
   const config::Upstream& upstream_;
   const config::Endpoint& endpoint_;
+  core::DeadlineList& connect_timeouts_;
+  core::DeadlineList& response_timeouts_;
+  core::DeadlineList& idle_timeouts_;
   core::IntrusiveList<UpstreamConn> idle_;
 };
 

@@ -47,7 +47,7 @@ void UpstreamConn::connect() {
     return;
   }
   timer_.set_tag(kConnectTimeout);
-  worker_.timers().list(pool_.upstream().connect_timeout).arm(timer_);
+  pool_.connect_timeouts().arm(timer_);
 }
 
 void UpstreamConn::connected_cb(void* p, int status) {
@@ -95,7 +95,7 @@ void UpstreamConn::request_complete() {
   request_done_ = true;
   if (complete_) return;
   timer_.set_tag(kResponseTimeout);
-  worker_.timers().list(pool_.upstream().response_timeout).arm(timer_);
+  pool_.response_timeouts().arm(timer_);
 }
 
 void UpstreamConn::pause_response() {
@@ -142,7 +142,7 @@ void UpstreamConn::on_read(size_t n) {
     close();
     return;
   }
-  if (request_done_ && !complete_) worker_.timers().list(pool_.upstream().response_timeout).arm(timer_);
+  if (request_done_ && !complete_) pool_.response_timeouts().arm(timer_);
   process();
 }
 
@@ -321,7 +321,7 @@ void UpstreamConn::release() {
     return;
   }
   timer_.set_tag(kIdleTimeout);
-  worker_.timers().list(pool_.upstream().idle_timeout).arm(timer_);
+  pool_.idle_timeouts().arm(timer_);
 }
 
 void UpstreamConn::abort() {
