@@ -22,6 +22,8 @@ class ConnectionTokens {
   static constexpr size_t kMax = 16;
   std::array<std::string_view, kMax> tokens_{};
   size_t count_ = 0;
+  bool overflow_ = false;  // more tokens than fit: names() rescans the headers
+  std::span<const Header> headers_;
   bool close_ = false;
   bool keep_alive_ = false;
 };

@@ -25,22 +25,41 @@ class HeadCollector {
     headers_.clear();
     method_ = target_ = status_ = {};
     last_was_value_ = true;
+    folded_ = false;
   }
   // Each llhttp data callback hands a piece of the head; `off` is its offset in the buffer.
   void add_method(uint32_t off, uint32_t len) { extend(method_, off, len); }
   void add_target(uint32_t off, uint32_t len) { extend(target_, off, len); }
   void add_status(uint32_t off, uint32_t len) { extend(status_, off, len); }
   void add_field(uint32_t off, uint32_t len) {
-    if (last_was_value_) spans_.push_back({{off, len}, {off + len, 0}});
+    if (last_was_value_) spans_.push_back({{off, len}, {off + len, 0}, false});
     else spans_.back().name.len += len;
     last_was_value_ = false;
   }
   void add_value(uint32_t off, uint32_t len) {
     if (spans_.empty()) return;
-    Span& v = spans_.back().value;
-    if (!last_was_value_) v = {off, len};
-    else v.len += len;
+    HeaderSpan& h = spans_.back();
+    if (!last_was_value_) {
+      h.value = {off, len};
+    } else {
+      // A piece that does not start where the last one ended is an obs-fold line
+      // continuation (llhttp skips its CRLF); finish() turns the line break into spaces.
+      if (off != h.value.off + h.value.len) h.folded = folded_ = true;
+      h.value.len = off + len - h.value.off;
+    }
     last_was_value_ = true;
+  }
+  bool folded() const { return folded_; }
+
+  // Replaces the line breaks of obs-folded values with spaces, in place (RFC 9112 §5.2
+  // allows that or a 400), so no CR or LF can reach a forwarded head. Call before finish().
+  void unfold(char* base) {
+    if (!folded_) return;
+    for (const HeaderSpan& s : spans_) {
+      if (!s.folded) continue;
+      for (uint32_t i = s.value.off; i < s.value.off + s.value.len; ++i)
+        if (base[i] == '\r' || base[i] == '\n') base[i] = ' ';
+    }
   }
 
   // Builds the header views over `base` (trailing whitespace of values trimmed).
@@ -63,6 +82,7 @@ class HeadCollector {
   struct HeaderSpan {
     Span name;
     Span value;
+    bool folded = false;
   };
   static void extend(Span& s, uint32_t off, uint32_t len) {
     if (s.len == 0) s = {off, len};
@@ -73,6 +93,7 @@ class HeadCollector {
   std::vector<Header> headers_;
   Span method_, target_, status_;
   bool last_was_value_ = true;
+  bool folded_ = false;
 };
 
 }  // namespace portico::http

@@ -52,8 +52,8 @@ void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
         iequals(n, "x-forwarded-host"))
       continue;
     if (iequals(n, "x-forwarded-for")) {
-      // Several X-Forwarded-For lines are one list (RFC 9110 §5.3); keep the first's
-      // position and fold the rest into it below.
+      // Several X-Forwarded-For lines are one list (RFC 9110 §5.3): they are merged, in
+      // order, into one line after the other forwarded headers, with the client appended.
       if (!xff) xff = &h;
       continue;
     }
@@ -95,7 +95,7 @@ void write_local_response(std::string& out, int status, std::span<const Header> 
     append_header(out, h.name, h.value);
   }
   bool bodyless = status < 200 || status == 204 || status == 304;
-  if (!has_type && !body.empty()) out.append("Content-Type: text/plain\r\n"sv);
+  if (!has_type && !body.empty() && !bodyless) out.append("Content-Type: text/plain\r\n"sv);
   if (!bodyless) fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", body.size());
   if (close) out.append("Connection: close\r\n"sv);
   out.append("\r\n"sv);

@@ -316,7 +316,8 @@ int DownstreamConn::on_message_complete(llhttp_t* p) {
 
 void DownstreamConn::on_request_head() {
   Exchange& ex = *ex_;
-  const char* base = in_.data();
+  char* base = in_.data();
+  ex.head.unfold(base);
   ex.head.finish(base);
   const auto& headers = ex.head.headers();
   std::string_view method = ex.head.method(base);
@@ -371,7 +372,7 @@ void DownstreamConn::on_request_head() {
   }
   ex.route = listener_.route_for(route);
   if (route->respond) {
-    bool close = close_after_ || !ex.keep_alive || worker_.draining();
+    bool close = close_after_ || must_close_after_local_answer();
     respond_prebuilt(ex.route->respond[close][ex.head_request], route->respond->status);
     return;
   }
@@ -518,9 +519,16 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
 
 // ---- answering ---------------------------------------------------------------------
 
+// A client that sent Expect: 100-continue and got a final answer instead may send its
+// body or may not: reading on would mistake one for the other, so such a connection closes.
+bool DownstreamConn::must_close_after_local_answer() const {
+  const Exchange& ex = *ex_;
+  return !ex.keep_alive || worker_.draining() || (ex.expect_continue && !ex.request_complete);
+}
+
 void DownstreamConn::respond_local(int status, bool close) {
   Exchange& ex = *ex_;
-  if (close || !ex.keep_alive || worker_.draining()) close_after_ = true;
+  if (close || must_close_after_local_answer()) close_after_ = true;
   std::string_view reason = http::status_text(status);
   std::string body;
   body.reserve(reason.size() + 1);
@@ -536,7 +544,7 @@ void DownstreamConn::respond_local(int status, bool close) {
 
 void DownstreamConn::respond_prebuilt(const std::string& bytes, int status) {
   Exchange& ex = *ex_;
-  if (!ex.keep_alive || worker_.draining()) close_after_ = true;
+  if (must_close_after_local_answer()) close_after_ = true;
   ex.status = status;
   ex.response_started = ex.response_complete = true;
   if (!ex.request_complete && !close_after_) body_flowing_ = true;

@@ -79,6 +79,7 @@ class DownstreamConn final : public core::TransportEvents,
   void start_proxy();
   void connect_upstream();
   void flush_upstream(uint32_t body_from, uint32_t body_to);
+  bool must_close_after_local_answer() const;
   void respond_local(int status, bool close);
   void respond_prebuilt(const std::string& bytes, int status);
   void write_client(const uv_buf_t* bufs, unsigned count, const core::BufRef& pin);

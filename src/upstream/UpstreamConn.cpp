@@ -236,6 +236,7 @@ int UpstreamConn::on_headers_complete(llhttp_t* p) {
     c->head_.reset();
     return 0;
   }
+  c->head_.unfold(c->in_.data());
   c->head_.finish(c->in_.data());
   for (const http::Header& h : c->head_.headers()) {
     if (!http::is_token(h.name)) {

@@ -116,6 +116,19 @@ TEST(ConnectionTokens, SixteenTokensAreAllHonoured) {
   EXPECT_TRUE(t.close());
 }
 
+TEST(ConnectionTokens, TokensBeyondTheInlineSixteenAreStillHonoured) {
+  std::string value;
+  for (int i = 0; i < 40; ++i) value += "X-H" + std::to_string(i) + ", ";
+  value += "close";
+  const std::vector<Header> headers = {{"Connection", value}, {"X-H39", "v"}};
+  ConnectionTokens t;
+  t.parse(headers);
+  for (int i = 0; i < 40; ++i) EXPECT_TRUE(t.names("X-H" + std::to_string(i))) << i;
+  EXPECT_FALSE(t.names("X-H40"));
+  EXPECT_FALSE(t.names("Host"));
+  EXPECT_TRUE(t.close());
+}
+
 TEST(ConnectionTokens, WhitespaceOnlyValueHasNoTokens) {
   ConnectionTokens t = parsed({{"Connection", " \t "}, {"Connection", ""}});
   EXPECT_FALSE(t.close());
