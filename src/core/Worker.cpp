@@ -36,7 +36,13 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
 }
 
 Worker::~Worker() {
-  join();
+  if (thread_.joinable()) {
+    join();
+  } else {
+    // Never started (another worker failed to open its listeners): drain here.
+    begin_drain();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  }
   // Everything was closed by the drain; run once more so close callbacks free memory.
   uv_run(&loop_, UV_RUN_NOWAIT);
   if (uv_loop_close(&loop_) != 0) spdlog::debug("worker {}: loop closed with handles open", index_);

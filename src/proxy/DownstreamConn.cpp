@@ -523,7 +523,10 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
 // body or may not: reading on would mistake one for the other, so such a connection closes.
 bool DownstreamConn::must_close_after_local_answer() const {
   const Exchange& ex = *ex_;
-  return !ex.keep_alive || worker_.draining() || (ex.expect_continue && !ex.request_complete);
+  // HTTP/1.0 keep-alive would need a Connection: keep-alive in the prebuilt answers;
+  // closing is simpler and such clients are rare.
+  return !ex.keep_alive || ex.http10 || worker_.draining() ||
+         (ex.expect_continue && !ex.request_complete);
 }
 
 void DownstreamConn::respond_local(int status, bool close) {
