@@ -16,8 +16,6 @@ namespace portico::proxy {
 
 namespace {
 
-DownstreamConn* self(llhttp_t* p) { return static_cast<DownstreamConn*>(p->data); }
-
 constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool idempotent(std::string_view m) {
@@ -41,22 +39,6 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
 }
 
 }  // namespace
-
-const llhttp_settings_t& DownstreamConn::settings() {
-  static const llhttp_settings_t s = [] {
-    llhttp_settings_t v;
-    llhttp_settings_init(&v);
-    v.on_method = on_method;
-    v.on_url = on_url;
-    v.on_header_field = on_header_field;
-    v.on_header_value = on_header_value;
-    v.on_headers_complete = on_headers_complete;
-    v.on_body = on_body;
-    v.on_message_complete = on_message_complete;
-    return v;
-  }();
-  return s;
-}
 
 void DownstreamConn::open(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
                           const core::CompiledListener& listener, int fd,
@@ -89,9 +71,8 @@ DownstreamConn::DownstreamConn(core::Worker& worker, std::shared_ptr<const core:
       listener_(listener),
       header_timeouts_(worker.timers().list(listener.config->limits.header_timeout)),
       idle_timeouts_(worker.timers().list(listener.config->limits.idle_timeout)),
+      parser_(HTTP_REQUEST, this),
       timer_(this, kHeaderTimeout) {
-  llhttp_init(&parser_, HTTP_REQUEST, &settings());
-  parser_.data = this;
   const char* ok = nullptr;
   if (peer.ss_family == AF_INET)
     ok = inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(peer).sin_addr, client_ip_,
@@ -174,6 +155,7 @@ void DownstreamConn::begin_request() {
   }
   ex_ = worker_.take_exchange();
   ex_->reset();
+  parser_.start_message(&ex_->head);
   ex_->start_ms = worker_.timers().now();
   ex_->bytes_in = end_;
   body_flowing_ = false;
@@ -199,41 +181,36 @@ void DownstreamConn::pump() {
 void DownstreamConn::pump_once() {
   uint32_t body_from = 0, body_to = 0;
   while (!closing_ && !failed_) {
-    // Right after the head, llhttp must run once even with no new bytes: that is when
-    // it finds that a request has no body and completes it.
-    bool after_head = false;
     if (pause_ == Pause::HeadDone) {
       if (!body_flowing_) break;  // waiting for the upstream connection
       pause_ = Pause::None;
-      llhttp_resume(&parser_);
-      after_head = true;
+      parser_.continue_after_head();
     } else if (pause_ == Pause::MessageDone) {
       if (ex_) break;  // the next request waits until this response is out
       pause_ = Pause::None;
-      llhttp_resume(&parser_);
+      parser_.continue_after_message();
     }
-    if ((parsed_ == end_ && !after_head) || upstream_write_pending_) break;
+    if ((parsed_ == end_ && !parser_.must_run()) || upstream_write_pending_) break;
     if (!ex_) begin_request();
     bool in_body = body_flowing_;
-    const char* start = in_ ? in_.data() + parsed_ : "";
-    size_t avail = end_ - parsed_;
-    llhttp_errno_t err = llhttp_execute(&parser_, start, avail);
-    uint32_t used = err == HPE_OK ? uint32_t(avail)
-                                  : uint32_t(llhttp_get_error_pos(&parser_) - start);
+    auto [stop, used] = parser_.execute(in_ ? in_.data() : nullptr, parsed_, end_);
     if (in_body) {
       if (body_to != parsed_) body_from = parsed_;  // first body slice of this pass
       body_to = parsed_ + used;
     }
     parsed_ += used;
-    if (err == HPE_PAUSED) {
-      if (pause_ == Pause::HeadDone) {
+    switch (stop) {
+      case http::MessageParser::Stop::Head:
+        pause_ = Pause::HeadDone;
         timer_.cancel();
         if (parsed_ > limits().max_header_bytes) {
           reject(431, "request head larger than max_header_bytes");
           return;
         }
         on_request_head();
-      } else if (pause_ == Pause::MessageDone) {
+        break;
+      case http::MessageParser::Stop::Message:
+        pause_ = Pause::MessageDone;
         ex_->request_complete = true;
         timer_.cancel();
         if (body_to > body_from) {
@@ -241,17 +218,16 @@ void DownstreamConn::pump_once() {
           body_from = body_to = 0;
         }
         maybe_finish_exchange();
-      }
-      continue;
-    }
-    if (err != HPE_OK) {
-      int status = parse_error_status_ ? parse_error_status_ : 400;
-      reject(status, llhttp_get_error_reason(&parser_));
-      return;
-    }
-    if (!body_flowing_ && pause_ == Pause::None && ex_ && parsed_ > limits().max_header_bytes) {
-      reject(431, "request head larger than max_header_bytes");
-      return;
+        break;
+      case http::MessageParser::Stop::Error:
+        reject(parse_error_status_ ? parse_error_status_ : 400, parser_.error_reason());
+        return;
+      case http::MessageParser::Stop::NeedMore:
+        if (!body_flowing_ && ex_ && parsed_ > limits().max_header_bytes) {
+          reject(431, "request head larger than max_header_bytes");
+          return;
+        }
+        break;
     }
   }
   if (!closing_ && !failed_) flush_upstream(body_from, body_to);
@@ -271,45 +247,15 @@ void DownstreamConn::update_reading() {
   }
 }
 
-// ---- llhttp callbacks ---------------------------------------------------------------
-
-int DownstreamConn::on_method(llhttp_t* p, const char* at, size_t n) {
-  self(p)->ex_->head.add_method(self(p)->offset(at), uint32_t(n));
-  return 0;
-}
-int DownstreamConn::on_url(llhttp_t* p, const char* at, size_t n) {
-  self(p)->ex_->head.add_target(self(p)->offset(at), uint32_t(n));
-  return 0;
-}
-int DownstreamConn::on_header_field(llhttp_t* p, const char* at, size_t n) {
-  self(p)->ex_->head.add_field(self(p)->offset(at), uint32_t(n));
-  return 0;
-}
-int DownstreamConn::on_header_value(llhttp_t* p, const char* at, size_t n) {
-  self(p)->ex_->head.add_value(self(p)->offset(at), uint32_t(n));
-  return 0;
-}
-int DownstreamConn::on_headers_complete(llhttp_t* p) {
-  // Upgrades (WebSocket) are not relayed yet: treat the request as an ordinary one
-  // (Upgrade is hop-by-hop and is not forwarded).
-  p->upgrade = 0;
-  self(p)->pause_ = Pause::HeadDone;
-  return HPE_PAUSED;
-}
-int DownstreamConn::on_body(llhttp_t* p, const char*, size_t n) {
-  DownstreamConn* c = self(p);
-  c->ex_->body_bytes += n;
-  uint64_t max = c->limits().max_body_bytes;
-  if (max && c->ex_->body_bytes > max) {
-    c->parse_error_status_ = 413;
-    llhttp_set_error_reason(p, "request body larger than max_body_bytes");
-    return -1;
+bool DownstreamConn::on_body_data(const char*, size_t n) {
+  ex_->body_bytes += n;
+  uint64_t max = limits().max_body_bytes;
+  if (max && ex_->body_bytes > max) {
+    parse_error_status_ = 413;
+    parser_.set_error_reason("request body larger than max_body_bytes");
+    return false;
   }
-  return 0;
-}
-int DownstreamConn::on_message_complete(llhttp_t* p) {
-  self(p)->pause_ = Pause::MessageDone;
-  return HPE_PAUSED;
+  return true;
 }
 
 // ---- the request head: validate, route, dispatch ------------------------------------
@@ -324,13 +270,13 @@ void DownstreamConn::on_request_head() {
   std::string_view raw_target = ex.head.target(base);
   ex.method.assign(method);
   ex.target.assign(raw_target);
-  ex.http10 = parser_.http_minor == 0;
+  ex.http10 = parser_.raw().http_minor == 0;
   ex.head_request = method == "HEAD";
   ex.conn.parse(headers);
   ex.keep_alive = ex.http10 ? ex.conn.keep_alive() : !ex.conn.close();
-  ex.has_body = (parser_.flags & F_CHUNKED) || parser_.content_length > 0;
+  ex.has_body = (parser_.raw().flags & F_CHUNKED) || parser_.raw().content_length > 0;
 
-  if (parser_.http_major != 1) return reject(505, "unsupported HTTP version");
+  if (parser_.raw().http_major != 1) return reject(505, "unsupported HTTP version");
   for (const http::Header& h : headers)
     if (!http::is_token(h.name)) return reject(400, "invalid header name");
   if (method == "CONNECT") return reject(405, "CONNECT is not supported");
@@ -353,7 +299,7 @@ void DownstreamConn::on_request_head() {
     ex.expect_continue = ex.has_body && !ex.http10;
   }
   uint64_t max_body = limits().max_body_bytes;
-  if (max_body && (parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > max_body)
+  if (max_body && (parser_.raw().flags & F_CONTENT_LENGTH) && parser_.raw().content_length > max_body)
     return reject(413, "Content-Length larger than max_body_bytes");
 
   if (const http::Header* id = http::find_header(headers, "x-request-id")) {

@@ -7,8 +7,6 @@
 // Owned by its libuv handle: open() creates it, it destroys itself once closed.
 #pragma once
 
-#include <llhttp.h>
-
 #include <memory>
 
 #include "core/BufferPool.h"
@@ -16,6 +14,7 @@
 #include "core/Runtime.h"
 #include "core/Timers.h"
 #include "core/Transport.h"
+#include "http/MessageParser.h"
 #include "proxy/Exchange.h"
 #include "upstream/UpstreamConn.h"
 
@@ -28,6 +27,7 @@ namespace portico::proxy {
 class DownstreamConn final : public core::TransportEvents,
                              public core::TimeoutHandler,
                              public upstream::UpstreamClient,
+                             public http::MessageParser::BodySink,
                              public core::ListHook<DownstreamConn> {
  public:
   static void open(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
@@ -57,19 +57,12 @@ class DownstreamConn final : public core::TransportEvents,
   void on_upstream_response(const upstream::ResponseHead* head, std::string_view body,
                             bool complete, const core::BufRef& pin) override;
   void on_upstream_failed(upstream::Failure failure, int uv_status) override;
+  // http::MessageParser::BodySink: counts the request body against max_body_bytes.
+  bool on_body_data(const char* at, size_t n) override;
 
  private:
   enum Tag { kIdleTimeout, kHeaderTimeout, kBodyTimeout };
   enum class Pause { None, HeadDone, MessageDone };
-
-  static const llhttp_settings_t& settings();
-  static int on_method(llhttp_t*, const char*, size_t);
-  static int on_url(llhttp_t*, const char*, size_t);
-  static int on_header_field(llhttp_t*, const char*, size_t);
-  static int on_header_value(llhttp_t*, const char*, size_t);
-  static int on_headers_complete(llhttp_t*);
-  static int on_body(llhttp_t*, const char*, size_t);
-  static int on_message_complete(llhttp_t*);
 
   // Parses buffered input as far as the current request allows, relaying body bytes.
   void pump();
@@ -91,7 +84,6 @@ class DownstreamConn final : public core::TransportEvents,
   void update_reading();
   bool head_in_progress() const;
   void settle_buffer();
-  uint32_t offset(const char* p) const { return uint32_t(p - in_.data()); }
   const config::Limits& limits() const;
 
   core::Worker& worker_;
@@ -100,7 +92,7 @@ class DownstreamConn final : public core::TransportEvents,
   core::DeadlineList& header_timeouts_;  // also the body-inactivity timeout
   core::DeadlineList& idle_timeouts_;
   std::unique_ptr<core::Transport> transport_;
-  llhttp_t parser_;
+  http::MessageParser parser_;
   core::TimerLink timer_;
   core::BufRef in_;
   uint32_t parsed_ = 0;

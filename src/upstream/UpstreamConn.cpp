@@ -10,32 +10,16 @@
 namespace portico::upstream {
 
 namespace {
-UpstreamConn* self(llhttp_t* p) { return static_cast<UpstreamConn*>(p->data); }
 }  // namespace
-
-const llhttp_settings_t& UpstreamConn::settings() {
-  static const llhttp_settings_t s = [] {
-    llhttp_settings_t v;
-    llhttp_settings_init(&v);
-    v.on_status = on_status;
-    v.on_header_field = on_header_field;
-    v.on_header_value = on_header_value;
-    v.on_headers_complete = on_headers_complete;
-    v.on_body = on_body;
-    v.on_message_complete = on_message_complete;
-    return v;
-  }();
-  return s;
-}
 
 UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
     : worker_(worker),
       pool_(pool),
       transport_(std::make_unique<core::TcpTransport>(worker.loop())),
+      parser_(HTTP_RESPONSE, this),
       timer_(this, kConnectTimeout) {
   transport_->set_events(this);
-  llhttp_init(&parser_, HTTP_RESPONSE, &settings());
-  parser_.data = this;
+  parser_.start_message(&head_);
 }
 
 void UpstreamConn::connect() {
@@ -69,8 +53,7 @@ void UpstreamConn::attach(UpstreamClient* client, bool head_request, bool decode
   head_request_ = head_request;
   decode_chunked_ = decode_chunked;
   head_done_ = complete_ = request_done_ = paused_ = false;
-  pause_ = Pause::None;
-  head_.reset();
+  parser_.start_message(&head_);
   response_ = {};
   ++requests_;
   if (requests_ > 1) ++pool_.reuses;
@@ -152,34 +135,28 @@ void UpstreamConn::process() {
   const ResponseHead* head_to_send = nullptr;
   uint32_t body_from = parsed_, body_to = parsed_;
   decoded_.clear();
-  bool after_head = false;  // llhttp must run once more to end a bodiless response
-  while (!paused_ && !complete_ && (parsed_ < end_ || after_head)) {
-    after_head = false;
-    const char* start = in_.data() + parsed_;
-    size_t avail = end_ - parsed_;
+  while (!paused_ && !complete_ && (parsed_ < end_ || parser_.must_run())) {
     bool in_body = head_done_;
-    llhttp_errno_t err = llhttp_execute(&parser_, start, avail);
-    uint32_t used = err == HPE_OK ? uint32_t(avail) : uint32_t(llhttp_get_error_pos(&parser_) - start);
+    auto [stop, used] = parser_.execute(in_.data(), parsed_, end_);
     if (in_body) body_to = parsed_ + used;  // one read's body bytes are contiguous
     parsed_ += used;
-    if (err == HPE_PAUSED) {
-      Pause why = std::exchange(pause_, Pause::None);
-      if (why == Pause::HeadDone) {
-        if (head_request_) parser_.flags |= F_SKIPBODY;
-        llhttp_resume(&parser_);
-        head_done_ = after_head = true;
+    if (stop == http::MessageParser::Stop::Head) {
+      if (!take_response_head()) stop = http::MessageParser::Stop::Error;
+      else {
+        parser_.continue_after_head(head_request_);
+        head_done_ = true;
         head_to_send = &response_;
         body_from = body_to = parsed_;
-      } else if (why == Pause::MessageDone) {
-        complete_ = true;
-        timer_.cancel();
-        if (parsed_ != end_) reusable_ = false;  // bytes after the response: out of step
       }
-      continue;
+    } else if (stop == http::MessageParser::Stop::Message) {
+      complete_ = true;
+      timer_.cancel();
+      // Bytes after the response mean the upstream is out of step.
+      if (parsed_ != end_ || !llhttp_should_keep_alive(&parser_.raw())) reusable_ = false;
     }
-    if (err != HPE_OK) {
+    if (stop == http::MessageParser::Stop::Error) {
       spdlog::warn("upstream {}: invalid response: {}", pool_.endpoint().address.text,
-                   llhttp_get_error_reason(&parser_));
+                   parser_.error_reason());
       in_process_ = false;
       fail(Failure::BadResponse, 0);
       return;
@@ -193,6 +170,32 @@ void UpstreamConn::process() {
     client_->on_upstream_response(head_to_send, body, complete_, in_);
   }
   settle_buffer();
+}
+
+bool UpstreamConn::take_response_head() {
+  char* base = in_.data();
+  head_.unfold(base);
+  head_.finish(base);
+  for (const http::Header& h : head_.headers()) {
+    if (!http::is_token(h.name)) {
+      parser_.set_error_reason("invalid header name");
+      return false;
+    }
+  }
+  const llhttp_t& p = parser_.raw();
+  ResponseHead& r = response_;
+  r.status = p.status_code;
+  r.reason = head_.status_text(base);
+  r.headers = head_.headers();
+  r.chunked = (p.flags & F_CHUNKED) != 0;
+  r.has_content_length = (p.flags & F_CONTENT_LENGTH) != 0;
+  r.has_body = !(head_request_ || r.status == 204 || r.status == 304);
+  return true;
+}
+
+bool UpstreamConn::on_body_data(const char* at, size_t n) {
+  if (decode_chunked_ && response_.chunked) decoded_.append(at, n);
+  return true;
 }
 
 void UpstreamConn::settle_buffer() {
@@ -214,68 +217,11 @@ void UpstreamConn::settle_buffer() {
   end_ -= keep_from;
 }
 
-int UpstreamConn::on_status(llhttp_t* p, const char* at, size_t n) {
-  self(p)->head_.add_status(self(p)->offset(at), uint32_t(n));
-  return 0;
-}
-int UpstreamConn::on_header_field(llhttp_t* p, const char* at, size_t n) {
-  self(p)->head_.add_field(self(p)->offset(at), uint32_t(n));
-  return 0;
-}
-int UpstreamConn::on_header_value(llhttp_t* p, const char* at, size_t n) {
-  self(p)->head_.add_value(self(p)->offset(at), uint32_t(n));
-  return 0;
-}
-
-int UpstreamConn::on_headers_complete(llhttp_t* p) {
-  UpstreamConn* c = self(p);
-  int status = p->status_code;
-  if (status >= 100 && status < 200) {
-    // Interim responses (100 Continue, 103 Early Hints) are not relayed: Portico answers
-    // Expect itself. llhttp ends a 1xx message right here; start the next head.
-    c->head_.reset();
-    return 0;
-  }
-  c->head_.unfold(c->in_.data());
-  c->head_.finish(c->in_.data());
-  for (const http::Header& h : c->head_.headers()) {
-    if (!http::is_token(h.name)) {
-      llhttp_set_error_reason(p, "invalid header name");
-      return -1;
-    }
-  }
-  ResponseHead& r = c->response_;
-  r.status = status;
-  r.reason = c->head_.status_text(c->in_.data());
-  r.headers = c->head_.headers();
-  r.chunked = (p->flags & F_CHUNKED) != 0;
-  r.has_content_length = (p->flags & F_CONTENT_LENGTH) != 0;
-  r.has_body = !(c->head_request_ || status == 204 || status == 304);
-  c->pause_ = Pause::HeadDone;
-  return HPE_PAUSED;
-}
-
-int UpstreamConn::on_body(llhttp_t* p, const char* at, size_t n) {
-  UpstreamConn* c = self(p);
-  if (c->decode_chunked_ && c->response_.chunked) c->decoded_.append(at, n);
-  return 0;
-}
-
-int UpstreamConn::on_message_complete(llhttp_t* p) {
-  UpstreamConn* c = self(p);
-  if (c->response_.status == 0) return 0;  // end of a 1xx interim response
-  if (!llhttp_should_keep_alive(p)) c->reusable_ = false;
-  c->pause_ = Pause::MessageDone;
-  return HPE_PAUSED;
-}
-
 void UpstreamConn::on_read_end(int status) {
   if (client_ && head_done_ && !complete_ && status == UV_EOF &&
-      llhttp_message_needs_eof(&parser_)) {
+      llhttp_message_needs_eof(&parser_.raw())) {
     // A close-delimited body ends here.
     reusable_ = false;
-    llhttp_finish(&parser_);
-    pause_ = Pause::None;
     complete_ = true;
     timer_.cancel();
     client_->on_upstream_response(nullptr, {}, true, in_);
@@ -309,9 +255,7 @@ void UpstreamConn::release() {
     close();
     return;
   }
-  llhttp_init(&parser_, HTTP_RESPONSE, &settings());
-  parser_.data = this;
-  head_.reset();
+  parser_.reset();
   settle_buffer();
   if (paused_) {
     paused_ = false;

@@ -5,7 +5,6 @@
 // once its transport has closed.
 #pragma once
 
-#include <llhttp.h>
 #include <uv.h>
 
 #include <memory>
@@ -17,6 +16,7 @@
 #include "core/TcpTransport.h"
 #include "core/Timers.h"
 #include "http/HeadCollector.h"
+#include "http/MessageParser.h"
 
 namespace portico::core {
 class Worker;
@@ -56,6 +56,7 @@ class UpstreamClient {
 
 class UpstreamConn final : public core::TransportEvents,
                            public core::TimeoutHandler,
+                           public http::MessageParser::BodySink,
                            public core::ListHook<UpstreamConn> {
  public:
   UpstreamConn(core::Worker& worker, EndpointPool& pool);
@@ -89,29 +90,23 @@ class UpstreamConn final : public core::TransportEvents,
   void on_closed() override;
   // core::TimeoutHandler
   void on_timeout(int tag) override;
+  // http::MessageParser::BodySink: de-chunks the body for HTTP/1.0 clients.
+  bool on_body_data(const char* at, size_t n) override;
 
  private:
   enum Tag { kConnectTimeout, kResponseTimeout, kIdleTimeout };
-  enum class Pause { None, HeadDone, MessageDone };
-  static int on_status(llhttp_t*, const char*, size_t);
-  static int on_header_field(llhttp_t*, const char*, size_t);
-  static int on_header_value(llhttp_t*, const char*, size_t);
-  static int on_headers_complete(llhttp_t*);
-  static int on_body(llhttp_t*, const char*, size_t);
-  static int on_message_complete(llhttp_t*);
-  static const llhttp_settings_t& settings();
   static void connected_cb(void* self, int status);
 
   void process();
+  bool take_response_head();
   void fail(Failure f, int status);
   void close();
   void settle_buffer();
-  uint32_t offset(const char* p) const { return uint32_t(p - in_.data()); }
 
   core::Worker& worker_;
   EndpointPool& pool_;
   std::unique_ptr<core::ClientTransport> transport_;
-  llhttp_t parser_;
+  http::MessageParser parser_;
   http::HeadCollector head_;
   ResponseHead response_;
   core::BufRef in_;
@@ -120,7 +115,6 @@ class UpstreamConn final : public core::TransportEvents,
   core::TimerLink timer_;
   UpstreamClient* client_ = nullptr;
   std::string decoded_;
-  Pause pause_ = Pause::None;
   uint64_t requests_ = 0;
   bool connected_ = false;
   bool head_request_ = false;

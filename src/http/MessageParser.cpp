@@ -1,0 +1,92 @@
+#include "http/MessageParser.h"
+
+namespace portico::http {
+
+const llhttp_settings_t& MessageParser::settings() {
+  static const llhttp_settings_t s = [] {
+    llhttp_settings_t v;
+    llhttp_settings_init(&v);
+    v.on_method = [](llhttp_t* p, const char* at, size_t n) {
+      self(p).head_->add_method(self(p).offset(at), uint32_t(n));
+      return 0;
+    };
+    v.on_url = [](llhttp_t* p, const char* at, size_t n) {
+      self(p).head_->add_target(self(p).offset(at), uint32_t(n));
+      return 0;
+    };
+    v.on_status = [](llhttp_t* p, const char* at, size_t n) {
+      self(p).head_->add_status(self(p).offset(at), uint32_t(n));
+      return 0;
+    };
+    v.on_header_field = [](llhttp_t* p, const char* at, size_t n) {
+      self(p).head_->add_field(self(p).offset(at), uint32_t(n));
+      return 0;
+    };
+    v.on_header_value = [](llhttp_t* p, const char* at, size_t n) {
+      self(p).head_->add_value(self(p).offset(at), uint32_t(n));
+      return 0;
+    };
+    v.on_headers_complete = [](llhttp_t* p) {
+      MessageParser& m = self(p);
+      if (m.type_ == HTTP_RESPONSE && p->status_code < 200) {
+        // An interim response: llhttp ends it right here; record the next head afresh.
+        m.head_->reset();
+        return 0;
+      }
+      // Upgrades (WebSocket) are not relayed yet: the message is handled as an ordinary
+      // one (Upgrade is hop-by-hop and is not forwarded).
+      p->upgrade = 0;
+      m.pending_ = Stop::Head;
+      return int(HPE_PAUSED);
+    };
+    v.on_body = [](llhttp_t* p, const char* at, size_t n) {
+      MessageParser& m = self(p);
+      return m.sink_ && !m.sink_->on_body_data(at, n) ? -1 : 0;
+    };
+    v.on_message_complete = [](llhttp_t* p) {
+      MessageParser& m = self(p);
+      if (m.type_ == HTTP_RESPONSE && p->status_code < 200) return 0;
+      m.pending_ = Stop::Message;
+      return int(HPE_PAUSED);
+    };
+    return v;
+  }();
+  return s;
+}
+
+MessageParser::MessageParser(llhttp_type_t type, BodySink* sink) : type_(type), sink_(sink) {
+  reset();
+}
+
+void MessageParser::reset() {
+  llhttp_init(&parser_, type_, &settings());
+  parser_.data = this;
+  pending_ = Stop::NeedMore;
+  must_run_ = false;
+}
+
+MessageParser::Step MessageParser::execute(char* base, uint32_t from, uint32_t to) {
+  base_ = base;
+  must_run_ = false;
+  const char* start = base ? base + from : "";
+  size_t avail = to - from;
+  llhttp_errno_t err = llhttp_execute(&parser_, start, avail);
+  if (err == HPE_OK) return {Stop::NeedMore, uint32_t(avail)};
+  uint32_t used = uint32_t(llhttp_get_error_pos(&parser_) - start);
+  if (err == HPE_PAUSED) {
+    Stop s = pending_;
+    pending_ = Stop::NeedMore;
+    return {s, used};
+  }
+  return {Stop::Error, used};
+}
+
+void MessageParser::continue_after_head(bool skip_body) {
+  if (skip_body) parser_.flags |= F_SKIPBODY;  // the response to a HEAD request
+  llhttp_resume(&parser_);
+  must_run_ = true;
+}
+
+void MessageParser::continue_after_message() { llhttp_resume(&parser_); }
+
+}  // namespace portico::http
