@@ -31,8 +31,7 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
       std::string_view rest = target.substr(scheme.size());
       size_t slash = rest.find_first_of("/?");
       if (slash == std::string_view::npos) return {rest, "/"};
-      if (rest[slash] == '?') return {rest.substr(0, slash), "/"};  // caller re-adds query below
-      return {rest.substr(0, slash), rest.substr(slash)};
+      return {rest.substr(0, slash), rest.substr(slash)};  // "?q" alone is refused by the caller
     }
   }
   return {{}, target};
@@ -282,6 +281,8 @@ void DownstreamConn::on_request_head() {
   if (method == "CONNECT") return reject(405, "CONNECT is not supported");
 
   auto [authority, target] = split_target(raw_target);
+  if (target.empty() || (target[0] != '/' && !(target == "*" && method == "OPTIONS")))
+    return reject(400, "request target is not origin-form or absolute-form with a path");
   const http::Header* host_header = nullptr;
   int host_count = 0;
   for (const http::Header& h : headers) {

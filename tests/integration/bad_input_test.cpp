@@ -56,6 +56,28 @@ TEST_F(BadInput, GarbageRequestLineIs400AndClose) {
   ExpectStatusThenClose("THIS IS NOT HTTP\r\n\r\n", 400);
 }
 
+TEST_F(BadInput, TargetThatIsNoPathIs400AndClose) {
+  ExpectStatusThenClose("GET hello HTTP/1.1\r\nHost: t\r\n\r\n", 400);
+  ExpectStatusThenClose("GET http://t?x=1 HTTP/1.1\r\nHost: t\r\n\r\n", 400);
+  EXPECT_EQ(up_.request_heads(), 0u) << "a request without a path reached the upstream";
+}
+
+// An obs-folded header value (RFC 9112 §5.2) reaches the upstream on one line, its line
+// break replaced by spaces, and cannot end the forwarded head early.
+TEST_F(BadInput, ObsFoldedHeaderIsRelayedOnOneLine) {
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Send("GET /folded HTTP/1.1\r\nHost: t\r\nX-Folded: a\r\n b\r\n"
+                     "X-After: c\r\n\r\n"));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->status, 200) << r->Describe();
+  ASSERT_EQ(up_.request_heads(), 1u);
+  auto req = up_.requests().back();
+  EXPECT_EQ(req.headers.Value("x-folded"), "a   b");
+  EXPECT_EQ(req.headers.Value("x-after"), "c");
+}
+
 TEST_F(BadInput, TlsHandshakeOnPlainListenerIs400AndClose) {
   const char hello[] = {0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, 0x00};
   ExpectStatusThenClose(std::string(hello, sizeof hello), 400);
