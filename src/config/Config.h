@@ -81,19 +81,78 @@ struct Listener {
 };
 
 struct Endpoint {
-  SocketAddress address;
+  SocketAddress address;  // resolved when loading (names: the first address, see dns)
+  std::string host;       // the name or IP literal as written, without the port
+  uint16_t port = 0;
   uint32_t weight = 1;
+};
+
+// What consistent-hash balancers hash (ring_hash, maglev).
+struct HashKey {
+  enum class Kind { None, Header, Cookie, ClientIp, Path };
+  Kind kind = Kind::None;
+  std::string name;  // header or cookie name
+};
+
+struct HealthCheck {
+  bool enabled = false;  // true when `health_check:` is present
+  enum class Type { Http, Tcp };
+  Type type = Type::Http;
+  std::string method = "GET";
+  std::string path = "/";
+  std::string host;  // Host header; empty: the endpoint's host:port
+  std::vector<std::pair<int, int>> expected_statuses{{200, 399}};  // inclusive ranges
+  Duration interval{5'000};
+  double jitter = 0.1;  // each interval varies by up to ±jitter × interval
+  Duration timeout{1'000};
+  uint32_t healthy_threshold = 2;    // consecutive successes to mark an endpoint up
+  uint32_t unhealthy_threshold = 3;  // consecutive failures to mark it down
+};
+
+// Passive health: ejection after consecutive failures seen on real traffic.
+struct Outlier {
+  bool enabled = false;  // true when `outlier:` is present
+  uint32_t consecutive_5xx = 5;
+  uint32_t consecutive_gateway_failures = 5;  // connect failures, resets, timeouts, 502-504
+  Duration base_ejection_time{30'000};        // × number of ejections so far
+  Duration max_ejection_time{300'000};
+  uint32_t max_ejection_percent = 10;  // of the pool's endpoints, at least one may be ejected
+};
+
+struct Retries {
+  uint32_t attempts = 1;  // tries in all, the first included (1 = no retry)
+  enum On : uint32_t {
+    kConnectFailure = 1,
+    kReset = 2,
+    kTimeout = 4,
+    k502 = 8,
+    k503 = 16,
+    k504 = 32,
+  };
+  uint32_t on = kConnectFailure | kReset;
+  uint32_t budget_percent = 20;        // retries in flight at most this share of active requests
+  uint32_t min_retry_concurrency = 3;  // ... but this many are always allowed
 };
 
 struct Upstream {
   std::string name;
   SourceMark mark;
   std::vector<Endpoint> endpoints;
+  // round_robin, weighted_round_robin, least_request, p2c, random, ring_hash, maglev
   std::string balance = "round_robin";
+  HashKey hash_key;  // required for ring_hash and maglev
   Duration connect_timeout{1'000};
   Duration response_timeout{15'000};  // from the request sent to the response head, and between reads
+  Duration per_try_timeout{0};        // one attempt's limit when retrying; 0 = response_timeout
   uint32_t max_idle = 64;             // idle keep-alive connections per endpoint per worker
   Duration idle_timeout{60'000};      // how long an idle keep-alive connection is kept
+  uint32_t max_connections = 0;       // per endpoint, across all workers; 0 = unlimited
+  uint32_t max_pending = 0;           // requests waiting for a connection; 0 = unlimited
+  uint32_t panic_threshold = 0;       // percent: below this share healthy, use every endpoint
+  Duration dns_refresh{30'000};
+  HealthCheck health_check;
+  Outlier outlier;
+  Retries retries;
 };
 
 struct Log {
