@@ -18,19 +18,26 @@ struct ConfigError {
   int column = 0;   // 1-based; 0 when line is 0
   std::string key;  // dotted path, e.g. "listeners[0].routes[1].match.path_regex"; may be empty
   std::string message;
+  // Set on the entries of LoadResult::warnings, so that a line printed from either list
+  // says which kind it is without the caller having to.
+  bool warning = false;
 
   // "FILE:LINE:COL: KEY: MESSAGE"; the position is left out when line is 0 and the key
-  // when it is empty.
+  // when it is empty. A warning reads "FILE:LINE:COL: KEY: warning: MESSAGE".
   std::string to_string() const;
 };
 
 struct LoadResult {
   std::optional<Config> config;     // set iff errors is empty
   std::vector<ConfigError> errors;  // in file order
+  // Problems that do not stop the config from loading (an upstream endpoint name that does
+  // not resolve yet), in file order. Filled whether or not there are errors.
+  std::vector<ConfigError> warnings;
 };
 
 // Reads and loads the file; an unreadable file gives one error at line 0 naming the
-// system's reason. Upstream endpoint names are resolved (once, now).
+// system's reason. Upstream endpoint names are resolved (once, now); one that does not
+// resolve is a warning and leaves that endpoint's address.length at 0.
 LoadResult load_config_file(const std::string& path);
 
 // Loads YAML text; `file_label` is used as Config::source and in errors.

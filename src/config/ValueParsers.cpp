@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -214,8 +215,8 @@ ParseResult<uint64_t> parse_size(std::string_view text) {
   return R::ok(bytes);
 }
 
-ParseResult<SocketAddress> parse_socket_address(std::string_view text, bool resolve_names) {
-  using R = ParseResult<SocketAddress>;
+ParseResult<HostPort> parse_host_port(std::string_view text) {
+  using R = ParseResult<HostPort>;
   auto invalid = [&](const std::string& why) {
     return R::fail(quoted(text) + " is not a valid address: " + why);
   };
@@ -246,60 +247,166 @@ ParseResult<SocketAddress> parse_socket_address(std::string_view text, bool reso
   if (host.empty()) return invalid("missing host (use 0.0.0.0 or [::] for all interfaces)");
   auto port = parse_port(port_text);
   if (!port) return invalid("port must be a number from 1 to 65535");
+  return R::ok(HostPort{std::string(host), *port, bracketed});
+}
 
-  SocketAddress result;
-  result.text = std::string(text);
-  const std::string host_str(host);
+namespace {
 
-  if (!bracketed) {
+enum class Literal { Yes, No, BadIpv6 };
+
+// Fills `out` when the host is an IP literal. Bracketed hosts must be IPv6; an unbracketed
+// one that is not IPv4 is a name (or garbage, which check_host_name decides).
+Literal to_literal(const HostPort& hp, SocketAddress& out) {
+  if (!hp.bracketed) {
     sockaddr_in v4{};
-    if (inet_pton(AF_INET, host_str.c_str(), &v4.sin_addr) == 1) {
-      v4.sin_family = AF_INET;
-      v4.sin_port = htons(*port);
-      std::memcpy(&result.storage, &v4, sizeof v4);
-      result.length = sizeof v4;
-      return R::ok(std::move(result));
-    }
-  } else {
-    // getaddrinfo rather than inet_pton so that zone ids ("fe80::1%eth0") work; it is
-    // told not to resolve, so this never touches DNS.
-    addrinfo hints{};
-    hints.ai_family = AF_INET6;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    addrinfo* raw = nullptr;
-    if (getaddrinfo(host_str.c_str(), nullptr, &hints, &raw) != 0 || raw == nullptr) {
-      if (raw) freeaddrinfo(raw);
-      return invalid(quoted(host) + " is not an IPv6 address");
-    }
-    std::unique_ptr<addrinfo, AddrInfoDeleter> info(raw);
-    sockaddr_in6 v6{};
-    std::memcpy(&v6, info->ai_addr, sizeof v6);
-    v6.sin6_port = htons(*port);
-    std::memcpy(&result.storage, &v6, sizeof v6);
-    result.length = sizeof v6;
-    return R::ok(std::move(result));
+    if (inet_pton(AF_INET, hp.host.c_str(), &v4.sin_addr) != 1) return Literal::No;
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(hp.port);
+    std::memcpy(&out.storage, &v4, sizeof v4);
+    out.length = sizeof v4;
+    return Literal::Yes;
   }
+  // getaddrinfo rather than inet_pton so that zone ids ("fe80::1%eth0") work; it is told
+  // not to resolve, so this never touches DNS.
+  addrinfo hints{};
+  hints.ai_family = AF_INET6;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* raw = nullptr;
+  int rc = getaddrinfo(hp.host.c_str(), nullptr, &hints, &raw);
+  std::unique_ptr<addrinfo, AddrInfoDeleter> info(raw);
+  if (rc != 0 || !info) return Literal::BadIpv6;
+  sockaddr_in6 v6{};
+  std::memcpy(&v6, info->ai_addr, sizeof v6);
+  v6.sin6_port = htons(hp.port);
+  std::memcpy(&out.storage, &v6, sizeof v6);
+  out.length = sizeof v6;
+  return Literal::Yes;
+}
 
-  if (!resolve_names) {
-    return invalid(quoted(host) + " is not an IP address (host names are not allowed here)");
+// Why `host` can never resolve, or empty. Now that an unresolvable name is only a warning,
+// a typo such as "10.0.0.256" or "api .internal" must still be an error: otherwise it
+// would be accepted and the endpoint would quietly never get traffic.
+std::string host_name_error(std::string_view host) {
+  if (std::all_of(host.begin(), host.end(), [](char c) { return is_digit(c) || c == '.'; })) {
+    // getaddrinfo would take "127.1" or "010.0.0.1" through inet_aton's old rules; a
+    // dotted number that is not plain IPv4 is a mistake, not a name.
+    return quoted(host) + " is not a valid IPv4 address";
   }
+  std::string_view name = host;
+  if (name.back() == '.') name.remove_suffix(1);  // fully qualified "api.internal."
+  const std::string rule = " is not a valid host name (letters, digits, '-' and '_' in labels "
+                           "of 1 to 63 characters separated by '.')";
+  if (name.empty() || name.size() > 253) return quoted(host) + rule;
+  size_t label = 0;
+  for (char c : name) {
+    if (c == '.') {
+      if (label == 0) return quoted(host) + rule;
+      label = 0;
+      continue;
+    }
+    const bool ok = is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    c == '-' || c == '_';
+    if (!ok || ++label > 63) return quoted(host) + rule;
+  }
+  if (label == 0) return quoted(host) + rule;
+  return {};
+}
+
+// Resolves a host name now; returns why it failed, or empty.
+std::string resolve(const HostPort& hp, SocketAddress& out) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
   addrinfo* raw = nullptr;
-  const std::string port_str(port_text);
-  int rc = getaddrinfo(host_str.c_str(), port_str.c_str(), &hints, &raw);
+  const std::string port_str = std::to_string(hp.port);
+  int rc = getaddrinfo(hp.host.c_str(), port_str.c_str(), &hints, &raw);
   std::unique_ptr<addrinfo, AddrInfoDeleter> info(raw);
   if (rc != 0 || !info) {
-    return invalid("cannot resolve " + quoted(host) + ": " +
-                   (rc != 0 ? gai_strerror(rc) : "no addresses"));
+    return "cannot resolve " + quoted(hp.host) + ": " +
+           (rc != 0 ? gai_strerror(rc) : "no addresses");
   }
-  if (info->ai_addrlen > sizeof result.storage) return invalid("unsupported address family");
-  std::memcpy(&result.storage, info->ai_addr, info->ai_addrlen);
-  result.length = static_cast<socklen_t>(info->ai_addrlen);
+  if (info->ai_addrlen > sizeof out.storage) {
+    return "cannot resolve " + quoted(hp.host) + ": unsupported address family";
+  }
+  std::memcpy(&out.storage, info->ai_addr, info->ai_addrlen);
+  out.length = static_cast<socklen_t>(info->ai_addrlen);
+  return {};
+}
+
+}  // namespace
+
+ParseResult<EndpointAddress> parse_endpoint_address(std::string_view text) {
+  using R = ParseResult<EndpointAddress>;
+  auto hp = parse_host_port(text);
+  if (!hp) return R::fail(std::move(hp.error));
+  EndpointAddress result;
+  result.host_port = std::move(*hp);
+  result.address.text = std::string(text);
+  switch (to_literal(result.host_port, result.address)) {
+    case Literal::Yes:
+      return R::ok(std::move(result));
+    case Literal::BadIpv6:
+      return R::fail(quoted(text) + " is not a valid address: " +
+                     quoted(result.host_port.host) + " is not an IPv6 address");
+    case Literal::No:
+      break;
+  }
+  if (std::string why = host_name_error(result.host_port.host); !why.empty()) {
+    return R::fail(quoted(text) + " is not a valid address: " + why);
+  }
+  result.resolve_error = resolve(result.host_port, result.address);
   return R::ok(std::move(result));
+}
+
+ParseResult<SocketAddress> parse_socket_address(std::string_view text, bool resolve_names) {
+  using R = ParseResult<SocketAddress>;
+  if (resolve_names) {
+    auto endpoint = parse_endpoint_address(text);
+    if (!endpoint) return R::fail(std::move(endpoint.error));
+    if (!endpoint->resolve_error.empty()) {
+      return R::fail(quoted(text) + " is not a valid address: " + endpoint->resolve_error);
+    }
+    return R::ok(std::move(endpoint->address));
+  }
+  auto hp = parse_host_port(text);
+  if (!hp) return R::fail(std::move(hp.error));
+  SocketAddress result;
+  result.text = std::string(text);
+  switch (to_literal(*hp, result)) {
+    case Literal::Yes:
+      return R::ok(std::move(result));
+    case Literal::BadIpv6:
+      return R::fail(quoted(text) + " is not a valid address: " + quoted(hp->host) +
+                     " is not an IPv6 address");
+    case Literal::No:
+      break;
+  }
+  return R::fail(quoted(text) + " is not a valid address: " + quoted(hp->host) +
+                 " is not an IP address (host names are not allowed here)");
+}
+
+ParseResult<uint32_t> parse_percent(std::string_view text) {
+  using R = ParseResult<uint32_t>;
+  auto invalid = [&](const std::string& why) {
+    return R::fail(quoted(text) + " is not a valid percentage: " + why);
+  };
+  if (text.empty()) return R::fail("empty percentage (expected e.g. '10%')");
+  std::string_view number = text;
+  if (number.back() == '%') number.remove_suffix(1);
+  if (!number.empty() && number.front() == '-') return invalid("percentages cannot be negative");
+  auto d = split_decimal(number);
+  if (!d || !d->unit.empty()) {
+    return invalid("expected a whole number, optionally followed by '%', e.g. '10%'");
+  }
+  if (!d->fraction.empty()) return invalid("percentages are whole numbers");
+  uint32_t value = 0;
+  auto [end, ec] = std::from_chars(d->integer.data(), d->integer.data() + d->integer.size(), value);
+  if (ec != std::errc{} || end != d->integer.data() + d->integer.size()) {
+    return invalid("too large");
+  }
+  return R::ok(value);
 }
 
 }  // namespace portico::config

@@ -43,9 +43,37 @@ ParseResult<Duration> parse_duration(std::string_view text);
 // A decimal fraction is allowed when the result is a whole number of bytes ("1.5KiB").
 ParseResult<uint64_t> parse_size(std::string_view text);
 
+// "HOST:PORT" taken apart without looking anything up: the checks every address gets
+// (brackets around IPv6, a port from 1 to 65535, a host), whatever the host turns out to be.
+struct HostPort {
+  std::string host;        // without the brackets of an IPv6 literal
+  uint16_t port = 0;
+  bool bracketed = false;  // written as [IPv6]:PORT
+};
+ParseResult<HostPort> parse_host_port(std::string_view text);
+
+// An upstream endpoint's address. Syntax errors (and a malformed IP literal or host name)
+// fail; a well-formed name that does not resolve does not: upstream names may appear in
+// DNS after the config is written, so the endpoint is kept with `address.length == 0` and
+// `resolve_error` saying why, and the loader reports it as a warning.
+struct EndpointAddress {
+  HostPort host_port;
+  SocketAddress address;      // `text` is always set; length 0 when the name did not resolve
+  std::string resolve_error;  // "cannot resolve 'NAME': REASON"; empty when resolved
+};
+ParseResult<EndpointAddress> parse_endpoint_address(std::string_view text);
+
 // "127.0.0.1:8080", "[::1]:8080" and, when resolve_names is true, "localhost:9000"
 // (resolved once, now, with getaddrinfo; the first address returned is used). The port is
 // required and must be 1..65535. `text` in the result is the input as written.
+// A name that does not resolve is an error here (see parse_endpoint_address for the lenient
+// form).
 ParseResult<SocketAddress> parse_socket_address(std::string_view text, bool resolve_names);
+
+// A whole percentage: "10%", "10" (YAML gives `10` and `"10"` as the same text). The '%' is
+// optional so that `budget: 20` and `budget: 20%` mean the same; fractions ("12.5%") are
+// refused because every percentage the config takes is stored as a whole number. There is
+// no upper bound here (each key has its own range, checked by the caller), only overflow.
+ParseResult<uint32_t> parse_percent(std::string_view text);
 
 }  // namespace portico::config

@@ -9,6 +9,8 @@ namespace portico::core {
 std::shared_ptr<const Runtime> Runtime::build(config::Config config) {
   auto rt = std::make_shared<Runtime>(Key{});
   rt->config_ = std::move(config);
+  for (const config::Upstream& u : rt->config_.upstreams)
+    rt->pools_.push_back(std::make_shared<upstream::PoolState>(u));
   for (const config::Listener& l : rt->config_.listeners) {
     CompiledListener cl;
     cl.config = &l;

@@ -9,6 +9,7 @@
 
 #include "config/Config.h"
 #include "router/Router.h"
+#include "upstream/PoolState.h"
 
 namespace portico::core {
 
@@ -38,10 +39,13 @@ class Runtime {
 
   const config::Config& config() const { return config_; }
   const std::vector<CompiledListener>& listeners() const { return listeners_; }
+  // Shared, mutable (atomic) state of upstream i: health, ejections, limits, budgets.
+  upstream::PoolState& pool_state(size_t i) const { return *pools_[i]; }
 
  private:
   config::Config config_;
   std::vector<CompiledListener> listeners_;
+  std::vector<std::shared_ptr<upstream::PoolState>> pools_;
 };
 
 }  // namespace portico::core

@@ -24,10 +24,9 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
   timers_ = std::make_unique<Timers>(&loop_);
   access_log_ = std::make_unique<log::AccessLog>(&loop_, std::move(access_sink));
   const auto& ups = runtime_->config().upstreams;
-  upstreams_.resize(ups.size());
   for (size_t i = 0; i < ups.size(); ++i)
-    for (const auto& ep : ups[i].endpoints)
-      upstreams_[i].endpoints.push_back(std::make_unique<upstream::EndpointPool>(ups[i], ep, *timers_));
+    upstreams_.push_back(std::make_unique<upstream::WorkerUpstream>(
+        ups[i], runtime_->pool_state(i), *timers_));
   stop_async_ = std::make_unique<uv_async_t>();
   uv_async_init(&loop_, stop_async_.get(), [](uv_async_t* a) {
     static_cast<Worker*>(a->data)->begin_drain();
@@ -73,12 +72,6 @@ void Worker::request_stop() { uv_async_send(stop_async_.get()); }
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
-}
-
-upstream::EndpointPool& Worker::pick_endpoint(int upstream) {
-  UpstreamState& u = upstreams_[size_t(upstream)];
-  size_t i = u.next++ % u.endpoints.size();
-  return *u.endpoints[i];
 }
 
 std::unique_ptr<proxy::Exchange> Worker::take_exchange() {

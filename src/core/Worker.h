@@ -19,7 +19,7 @@
 #include "http/RequestId.h"
 #include "log/AccessLog.h"
 #include "router/MatchScratch.h"
-#include "upstream/EndpointPool.h"
+#include "upstream/WorkerUpstream.h"
 
 namespace portico::proxy {
 class DownstreamConn;
@@ -52,18 +52,13 @@ class Worker {
   http::RequestIdGenerator& request_ids() { return ids_; }
   bool draining() const { return draining_; }
 
-  // Round robin over the upstream's endpoints.
-  upstream::EndpointPool& pick_endpoint(int upstream);
+  upstream::WorkerUpstream& upstream(int i) { return *upstreams_[size_t(i)]; }
   std::unique_ptr<proxy::Exchange> take_exchange();
   void return_exchange(std::unique_ptr<proxy::Exchange> ex);
   void connection_opened(proxy::DownstreamConn* conn);
   void connection_closed(proxy::DownstreamConn* conn);
 
  private:
-  struct UpstreamState {
-    size_t next = 0;
-    std::vector<std::unique_ptr<upstream::EndpointPool>> endpoints;
-  };
   void begin_drain();
   void finish_if_drained();
 
@@ -76,7 +71,7 @@ class Worker {
   std::unique_ptr<log::AccessLog> access_log_;
   http::RequestIdGenerator ids_;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::vector<UpstreamState> upstreams_;
+  std::vector<std::unique_ptr<upstream::WorkerUpstream>> upstreams_;
   std::vector<std::unique_ptr<proxy::Exchange>> free_exchanges_;
   IntrusiveList<proxy::DownstreamConn> connections_;
   std::unique_ptr<uv_async_t> stop_async_;

@@ -331,27 +331,111 @@ void DownstreamConn::on_request_head() {
     std::memcpy(ex.request_id.data(), new_id.data(), new_id.size());
     ex.request_id_len = new_id.size();
   }
-  ex.endpoint = &worker_.pick_endpoint(ex.route->upstream);
+  ex.pool = &worker_.upstream(ex.route->upstream);
+  ex.pool->state().request_started();
+  ex.counted_active = true;
+  if (!choose_endpoint(-1)) return respond_unavailable("no healthy endpoint");
   std::string_view send_host = route->host_rewrite ? std::string_view(*route->host_rewrite)
                                : !host.empty()     ? host
                                                    : std::string_view(ex.endpoint->endpoint().address.text);
   http::UpstreamRequest req{method, target, send_host, host,
                             std::string_view(client_ip_, client_ip_len_), new_id};
   http::write_upstream_request_head(ex.upstream_head, req, headers, ex.conn);
-  connect_upstream();
+  connect_upstream(false);
 }
 
-void DownstreamConn::connect_upstream() {
+// ---- upstream attempts -------------------------------------------------------------
+
+bool DownstreamConn::choose_endpoint(int avoid) {
+  Exchange& ex = *ex_;
+  end_attempt();
+  ex.endpoint = ex.pool->pick(std::nullopt, avoid, worker_.timers().now());
+  if (!ex.endpoint) return false;
+  ex.endpoint->health().outstanding.fetch_add(1, std::memory_order_relaxed);
+  ex.counted_outstanding = true;
+  ++ex.attempts;
+  return true;
+}
+
+void DownstreamConn::end_attempt() {
+  Exchange& ex = *ex_;
+  if (ex.counted_outstanding) {
+    ex.endpoint->health().outstanding.fetch_sub(1, std::memory_order_relaxed);
+    ex.counted_outstanding = false;
+  }
+}
+
+void DownstreamConn::release_upstream_accounting() {
+  Exchange& ex = *ex_;
+  if (!ex.pool) return;
+  end_attempt();
+  if (ex.holds_retry) ex.pool->state().end_retry();
+  if (ex.counted_active) ex.pool->state().request_ended();
+  ex.holds_retry = ex.counted_active = false;
+}
+
+void DownstreamConn::connect_upstream(bool fresh_only) {
   Exchange& ex = *ex_;
   ex.head_sent_upstream = ex.up_request_done = false;
-  upstream::UpstreamConn* c = ex.retried ? nullptr : ex.endpoint->take_idle();
-  bool fresh = c == nullptr;
-  // A new connection owns itself from here (see UpstreamConn.h).
-  if (fresh) c = std::make_unique<upstream::UpstreamConn>(worker_, *ex.endpoint).release();
+  upstream::UpstreamConn* c = nullptr;
+  // An idle connection first; else a new one if the endpoint is under max_connections;
+  // else another endpoint; else the pool is full.
+  for (size_t tries = 0; !c && tries <= ex.pool->size(); ++tries) {
+    if (!fresh_only) c = ex.endpoint->take_idle();
+    if (c) break;
+    size_t i = ex.endpoint->index();
+    if (ex.pool->state().reserve_connection(i)) {
+      // A new connection owns itself from here (see UpstreamConn.h).
+      c = std::make_unique<upstream::UpstreamConn>(worker_, *ex.endpoint).release();
+      ex.up = c;
+      c->attach(this, ex.head_request, ex.http10);
+      c->connect();
+      return;
+    }
+    --ex.attempts;  // not an attempt: the endpoint was full
+    if (!choose_endpoint(int(i)) || ex.endpoint->index() == i) break;
+  }
+  if (!c) {
+    ex.pool->state().overflows_total.fetch_add(1, std::memory_order_relaxed);
+    respond_unavailable("every endpoint is at max_connections");
+    return;
+  }
   ex.up = c;
   c->attach(this, ex.head_request, ex.http10);
-  if (fresh) c->connect();
-  else on_upstream_connected();
+  on_upstream_connected();
+}
+
+// Whether the request can go to another attempt after a failure of kind `on`.
+bool DownstreamConn::can_retry(uint32_t on) {
+  Exchange& ex = *ex_;
+  const config::Retries& r = ex.pool->config().retries;
+  if (ex.attempts >= r.attempts || !(r.on & on) || ex.response_started) return false;
+  // A body can be replayed only while none of it has been read from the client.
+  if (ex.body_sent_upstream || (ex.has_body && pause_ != Pause::HeadDone)) return false;
+  // A request that reached the upstream may have had effects: only idempotent ones again.
+  if (on != config::Retries::kConnectFailure && !idempotent(ex.method)) return false;
+  if (!ex.holds_retry) {
+    if (!ex.pool->state().try_start_retry()) return false;
+    ex.holds_retry = true;
+  }
+  return true;
+}
+
+void DownstreamConn::retry() {
+  Exchange& ex = *ex_;
+  int previous = int(ex.endpoint->index());
+  if (!choose_endpoint(previous)) return respond_unavailable("no healthy endpoint to retry on");
+  spdlog::debug("route {}: retrying {} {} on {} (attempt {})", ex.route->route->name, ex.method,
+                ex.target, ex.endpoint->endpoint().address.text, ex.attempts);
+  connect_upstream(false);
+}
+
+void DownstreamConn::respond_unavailable(const char* why) {
+  Exchange& ex = *ex_;
+  spdlog::warn("route {}: 503 for {} {}: {}", ex.route->route->name, ex.method, ex.target, why);
+  end_attempt();
+  respond_local(503, ex.has_body && !ex.request_complete);
+  pump();  // a bodiless request completes (and the exchange ends) once parsing resumes
 }
 
 // ---- relaying ----------------------------------------------------------------------
@@ -374,7 +458,10 @@ void DownstreamConn::flush_upstream(uint32_t body_from, uint32_t body_to) {
     bufs[n++] = uv_buf_init(ex_->upstream_head.data(), unsigned(ex_->upstream_head.size()));
     ex_->head_sent_upstream = true;
   }
-  if (body_to > body_from) bufs[n++] = uv_buf_init(in_.data() + body_from, body_to - body_from);
+  if (body_to > body_from) {
+    bufs[n++] = uv_buf_init(in_.data() + body_from, body_to - body_from);
+    ex_->body_sent_upstream = true;
+  }
   if (n > 0) {
     int rc = ex_->up->send(bufs, n);
     if (rc < 0) return;  // on_upstream_failed has run
@@ -408,6 +495,24 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head,
   uv_buf_t bufs[2];
   unsigned n = 0;
   if (head) {
+    int st = head->status;
+    bool gateway = st == 502 || st == 503 || st == 504;
+    ex.pool->state().record(ex.endpoint->index(),
+                            gateway ? upstream::Outcome::GatewayFailure
+                            : st >= 500 ? upstream::Outcome::Status5xx
+                                        : upstream::Outcome::Success,
+                            worker_.timers().now());
+    uint32_t on = st == 502   ? uint32_t(config::Retries::k502)
+                  : st == 503 ? uint32_t(config::Retries::k503)
+                  : st == 504 ? uint32_t(config::Retries::k504)
+                              : 0u;
+    if (on && can_retry(on)) {
+      // This answer is dropped with its connection; another endpoint gets the request.
+      ex.up->abort();
+      ex.up = nullptr;
+      retry();
+      return;
+    }
     ex.status = head->status;
     ex.response_started = true;
     bool close = close_after_ || !ex.keep_alive || worker_.draining();
@@ -447,18 +552,32 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
     return;
   }
   // A keep-alive connection the upstream closed just as we reused it: the request never
-  // reached it, so one more try on a fresh connection is safe for a bodiless request.
+  // reached it, so one more try on a fresh connection is safe for a bodiless request
+  // (and is no retry: the endpoint did nothing wrong).
   if (failure == upstream::Failure::Reset && reused && !ex.retried && !ex.has_body &&
       idempotent(ex.method)) {
     ex.retried = true;
-    connect_upstream();
+    connect_upstream(true);
+    return;
+  }
+  ex.pool->state().record(ex.endpoint->index(), upstream::Outcome::GatewayFailure,
+                          worker_.timers().now());
+  using R = config::Retries;
+  uint32_t on = failure == upstream::Failure::Connect || failure == upstream::Failure::ConnectTimeout
+                    ? R::kConnectFailure
+                : failure == upstream::Failure::ResponseTimeout ? R::kTimeout
+                : failure == upstream::Failure::BadResponse     ? R::k502
+                                                                : R::kReset;
+  spdlog::warn("route {}: upstream {} {} ({}) for {} {}", ex.route->route->name,
+               ex.endpoint->endpoint().address.text, what, core::uv_error_text(uv_status),
+               ex.method, ex.target);
+  if (can_retry(on)) {
+    retry();
     return;
   }
   bool timeout = failure == upstream::Failure::ConnectTimeout ||
                  failure == upstream::Failure::ResponseTimeout;
-  spdlog::warn("route {}: upstream {} {} ({}) for {} {}", ex.route->route->name,
-               ex.endpoint->endpoint().address.text, what, core::uv_error_text(uv_status), ex.method,
-               ex.target);
+  end_attempt();
   // The connection stays usable unless a request body is still arriving.
   respond_local(timeout ? 504 : 502, ex.has_body && !ex.request_complete);
   pump();  // a bodiless request completes (and the exchange ends) once parsing resumes
@@ -586,6 +705,7 @@ void DownstreamConn::finish_exchange() {
     ex.up->release();
     ex.up = nullptr;
   }
+  release_upstream_accounting();
   bool close = close_after_ || !ex.keep_alive || !ex.request_complete || worker_.draining();
   worker_.return_exchange(std::move(ex_));
   body_flowing_ = false;
@@ -641,6 +761,7 @@ void DownstreamConn::close() {
       ex_->up->abort();
       ex_->up = nullptr;
     }
+    release_upstream_accounting();
     worker_.return_exchange(std::move(ex_));
   }
   reading_ = false;

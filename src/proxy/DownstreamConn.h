@@ -69,8 +69,13 @@ class DownstreamConn final : public core::TransportEvents,
   void pump_once();
   void begin_request();
   void on_request_head();
-  void start_proxy();
-  void connect_upstream();
+  bool choose_endpoint(int avoid);
+  void end_attempt();
+  void release_upstream_accounting();
+  void connect_upstream(bool fresh_only);
+  bool can_retry(uint32_t on);
+  void retry();
+  void respond_unavailable(const char* why);
   void flush_upstream(uint32_t body_from, uint32_t body_to);
   bool must_close_after_local_answer() const;
   void respond_local(int status, bool close);

@@ -15,6 +15,7 @@
 namespace portico::upstream {
 class EndpointPool;
 class UpstreamConn;
+class WorkerUpstream;
 }  // namespace portico::upstream
 
 namespace portico::proxy {
@@ -27,7 +28,10 @@ struct Exchange {
     upstream_head.clear();
     response_head.clear();
     route = nullptr;
+    pool = nullptr;
     endpoint = nullptr;
+    attempts = 0;
+    counted_active = holds_retry = counted_outstanding = body_sent_upstream = false;
     up = nullptr;
     local_response = nullptr;
     status = 0;
@@ -46,7 +50,13 @@ struct Exchange {
   std::string upstream_head;
   std::string response_head;
   const core::CompiledRoute* route = nullptr;
-  upstream::EndpointPool* endpoint = nullptr;
+  upstream::WorkerUpstream* pool = nullptr;   // the route's upstream, this worker's side
+  upstream::EndpointPool* endpoint = nullptr;  // the endpoint of the current attempt
+  uint32_t attempts = 0;                       // attempts started (retries = attempts - 1)
+  bool counted_active = false;       // counted in the pool's active requests (retry budget)
+  bool holds_retry = false;          // holds a slot of the pool's retry budget
+  bool counted_outstanding = false;  // counted in the endpoint's requests in flight
+  bool body_sent_upstream = false;   // a request body byte went out: no replay possible
   upstream::UpstreamConn* up = nullptr;
   const std::string* local_response = nullptr;  // a prebuilt `respond:` answer
   int status = 0;

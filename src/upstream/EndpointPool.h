@@ -9,18 +9,24 @@
 #include "config/Config.h"
 #include "core/IntrusiveList.h"
 #include "core/Timers.h"
+#include "upstream/PoolState.h"
 #include "upstream/UpstreamConn.h"
 
 namespace portico::upstream {
 
 class EndpointPool {
  public:
-  EndpointPool(const config::Upstream& upstream, const config::Endpoint& endpoint,
+  EndpointPool(const config::Upstream& upstream, size_t index, PoolState& state,
                core::Timers& timers)
       : upstream_(upstream),
-        endpoint_(endpoint),
+        endpoint_(upstream.endpoints[index]),
+        index_(index),
+        state_(state),
         connect_timeouts_(timers.list(upstream.connect_timeout)),
-        response_timeouts_(timers.list(upstream.response_timeout)),
+        // One attempt's wait for its response: per_try when retries set one.
+        response_timeouts_(timers.list(upstream.per_try_timeout.count() > 0
+                                           ? upstream.per_try_timeout
+                                           : upstream.response_timeout)),
         idle_timeouts_(timers.list(upstream.idle_timeout)) {}
   EndpointPool(const EndpointPool&) = delete;
   EndpointPool& operator=(const EndpointPool&) = delete;
@@ -28,6 +34,9 @@ class EndpointPool {
 
   const config::Upstream& upstream() const { return upstream_; }
   const config::Endpoint& endpoint() const { return endpoint_; }
+  size_t index() const { return index_; }
+  PoolState& state() { return state_; }
+  EndpointHealth& health() { return state_.endpoint(index_); }
   core::DeadlineList& connect_timeouts() { return connect_timeouts_; }
   core::DeadlineList& response_timeouts() { return response_timeouts_; }
   core::DeadlineList& idle_timeouts() { return idle_timeouts_; }
@@ -54,6 +63,8 @@ class EndpointPool {
  private:
   const config::Upstream& upstream_;
   const config::Endpoint& endpoint_;
+  size_t index_;
+  PoolState& state_;
   core::DeadlineList& connect_timeouts_;
   core::DeadlineList& response_timeouts_;
   core::DeadlineList& idle_timeouts_;

@@ -281,6 +281,10 @@ void UpstreamConn::fail(Failure f, int status) {
 }
 
 void UpstreamConn::close() {
+  if (holds_slot_) {
+    holds_slot_ = false;
+    pool_.state().release_connection(pool_.index());
+  }
   timer_.cancel();
   in_.reset();
   pool_.forget(this);

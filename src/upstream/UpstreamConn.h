@@ -59,6 +59,8 @@ class UpstreamConn final : public core::TransportEvents,
                            public http::MessageParser::BodySink,
                            public core::ListHook<UpstreamConn> {
  public:
+  // The caller has reserved a connection slot on the endpoint (PoolState); the
+  // connection gives it back when it closes.
   UpstreamConn(core::Worker& worker, EndpointPool& pool);
   UpstreamConn(const UpstreamConn&) = delete;
   UpstreamConn& operator=(const UpstreamConn&) = delete;
@@ -125,6 +127,7 @@ class UpstreamConn final : public core::TransportEvents,
   bool paused_ = false;
   bool reusable_ = true;
   bool in_process_ = false;
+  bool holds_slot_ = true;
 };
 
 }  // namespace portico::upstream

@@ -1,0 +1,82 @@
+// The state of one upstream pool that every worker shares: each endpoint's health
+// (active checks, outlier ejection), its open connections and requests in flight, and
+// the pool's retry budget. Everything is an atomic read or update, so the request path
+// takes no lock; the health checker (main thread) and workers write without coordinating
+// beyond those atomics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "config/Config.h"
+
+namespace portico::upstream {
+
+struct EndpointHealth {
+  std::atomic<bool> active_healthy{true};      // set by the active health checker
+  std::atomic<uint64_t> ejected_until_ms{0};   // outlier ejection end (uv_now clock)
+  std::atomic<uint32_t> ejections{0};          // times ejected: the next ejection lasts longer
+  std::atomic<uint32_t> consecutive_5xx{0};
+  std::atomic<uint32_t> consecutive_gateway{0};  // connect failures, resets, timeouts, 502-504
+  std::atomic<uint32_t> connections{0};          // open upstream connections, all workers
+  std::atomic<uint32_t> outstanding{0};          // requests in flight, all workers
+
+  bool ejected(uint64_t now_ms) const {
+    return ejected_until_ms.load(std::memory_order_relaxed) > now_ms;
+  }
+};
+
+// What an attempt on an endpoint came to, for outlier detection.
+enum class Outcome { Success, Status5xx, GatewayFailure };
+
+class PoolState {
+ public:
+  explicit PoolState(const config::Upstream& upstream);
+  PoolState(const PoolState&) = delete;
+  PoolState& operator=(const PoolState&) = delete;
+
+  size_t size() const { return endpoints_.size(); }
+  EndpointHealth& endpoint(size_t i) { return *endpoints_[i]; }
+  const EndpointHealth& endpoint(size_t i) const { return *endpoints_[i]; }
+
+  // Healthy (or the pool is in panic), not ejected, and under max_connections.
+  bool usable(size_t i, uint64_t now_ms) const;
+  // Panic mode (Envoy's): fewer than panic_threshold percent of endpoints healthy, so
+  // traffic spreads over all of them rather than overloading the few left.
+  bool panicking(uint64_t now_ms) const;
+
+  // Counts an outcome; returns true when it ejected the endpoint just now.
+  bool record(size_t i, Outcome outcome, uint64_t now_ms);
+
+  // Reserves a connection slot on endpoint i (false: the endpoint is at max_connections).
+  bool reserve_connection(size_t i);
+  void release_connection(size_t i);
+
+  // Retry budget: a retry may start while retries in flight stay within budget_percent of
+  // the active requests (or under min_retry_concurrency).
+  bool try_start_retry();
+  void end_retry() { retries_active_.fetch_sub(1, std::memory_order_relaxed); }
+  void request_started() { requests_active_.fetch_add(1, std::memory_order_relaxed); }
+  void request_ended() { requests_active_.fetch_sub(1, std::memory_order_relaxed); }
+
+  // Pending requests (waiting for a connection) against max_pending.
+  bool try_add_pending();
+  void remove_pending() { pending_.fetch_sub(1, std::memory_order_relaxed); }
+
+  // Counters for the admin API and tests.
+  std::atomic<uint64_t> ejections_total{0};
+  std::atomic<uint64_t> overflows_total{0};  // requests failed fast by a limit
+
+ private:
+  const config::Upstream& config_;
+  std::vector<std::unique_ptr<EndpointHealth>> endpoints_;  // atomics cannot move
+  std::atomic<uint32_t> requests_active_{0};
+  std::atomic<uint32_t> retries_active_{0};
+  std::atomic<uint32_t> pending_{0};
+  std::mutex ejection_mutex_;
+};
+
+}  // namespace portico::upstream
