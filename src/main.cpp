@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   }
 
   config::LoadResult loaded = config::load_config_file(opts.config_path);
+  for (const auto& w : loaded.warnings) std::fprintf(stderr, "%s\n", w.to_string().c_str());
   for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
   if (!loaded.config) {
     std::fprintf(stderr, "portico: %zu error%s in %s\n", loaded.errors.size(),
@@ -29,7 +30,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (opts.mode == app::Options::Mode::Validate) {
-    std::printf("%s: ok\n", opts.config_path.c_str());
+    size_t n = loaded.warnings.size();
+    if (n == 0) std::printf("%s: ok\n", opts.config_path.c_str());
+    else std::printf("%s: ok (%zu warning%s)\n", opts.config_path.c_str(), n, n == 1 ? "" : "s");
     return 0;
   }
 

@@ -25,6 +25,7 @@ std::string ConfigError::to_string() const {
   if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
   out += ": ";
   if (!key.empty()) out += key + ": ";
+  if (warning) out += "warning: ";
   out += message;
   return out;
 }
@@ -74,6 +75,35 @@ constexpr uint64_t kMinHeaderBytes = 1024;
 constexpr uint64_t kMaxHeaderBytes = 1024 * 1024;
 constexpr int64_t kMaxWeight = 1000;
 constexpr int64_t kMaxIdleLimit = 100'000;
+constexpr int64_t kMaxConnectionsLimit = 1'000'000;
+constexpr int64_t kMaxPendingLimit = 1'000'000;
+constexpr int64_t kMaxRetryAttempts = 10;
+constexpr int64_t kMaxMinRetryConcurrency = 10'000;
+constexpr int64_t kMaxHealthThreshold = 100;
+constexpr int64_t kMaxOutlierCount = 1000;
+constexpr uint32_t kMaxJitterPercent = 50;
+
+constexpr std::array<std::string_view, 7> kBalancers{
+    "round_robin", "weighted_round_robin", "least_request", "p2c", "random", "ring_hash", "maglev"};
+
+// Balancers that pick an endpoint from a hash of the request, and so need a hash_key.
+bool is_consistent_hash(std::string_view balance) {
+  return balance == "ring_hash" || balance == "maglev";
+}
+
+struct RetryCondition {
+  std::string_view name;
+  uint32_t bit;
+};
+
+constexpr std::array<RetryCondition, 6> kRetryConditions{{
+    {"connect_failure", Retries::kConnectFailure},
+    {"reset", Retries::kReset},
+    {"timeout", Retries::kTimeout},
+    {"502", Retries::k502},
+    {"503", Retries::k503},
+    {"504", Retries::k504},
+}};
 
 Pos pos_of(const YAML::Node& node, Pos fallback) {
   if (!node.IsDefined()) return fallback;
@@ -95,6 +125,17 @@ std::string quoted(std::string_view text) {
   return "'" + std::string(text) + "'";
 }
 
+// The shortest exact spelling, for messages that quote a limit the user may not have
+// written ("must be shorter than the interval (5s)" when the default applies).
+std::string format_duration(Duration d) {
+  const int64_t ms = d.count();
+  if (ms == 0) return "0";
+  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1'000 == 0) return std::to_string(ms / 1'000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null:
@@ -111,6 +152,16 @@ std::string describe(const YAML::Node& node) {
 }
 
 std::string join(std::initializer_list<std::string_view> words) {
+  std::string out;
+  for (std::string_view w : words) {
+    if (!out.empty()) out += ", ";
+    out += w;
+  }
+  return out;
+}
+
+template <size_t N>
+std::string join(const std::array<std::string_view, N>& words) {
   std::string out;
   for (std::string_view w : words) {
     if (!out.empty()) out += ", ";
@@ -203,8 +254,19 @@ class Loader {
     return std::move(errors_);
   }
 
+  std::vector<ConfigError> take_warnings() {
+    std::stable_sort(warnings_.begin(), warnings_.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+    return std::move(warnings_);
+  }
+
   void error(Pos pos, std::string key, std::string message) {
     errors_.push_back({file_, pos.line, pos.column, std::move(key), std::move(message)});
+  }
+
+  void warning(Pos pos, std::string key, std::string message) {
+    warnings_.push_back({file_, pos.line, pos.column, std::move(key), std::move(message), true});
   }
 
   void load(const YAML::Node& root, Config& config) {
@@ -422,6 +484,32 @@ class Loader {
       return std::nullopt;
     }
     return *s;
+  }
+
+  // A whole percentage from min% to max% ("10%" or 10).
+  std::optional<uint32_t> read_percent(const Item& item, uint32_t min, uint32_t max) {
+    const std::string range =
+        "a percentage from " + std::to_string(min) + "% to " + std::to_string(max) + "%";
+    if (!item.node.IsScalar()) {
+      type_error(item, range);
+      return std::nullopt;
+    }
+    auto p = parse_percent(item.node.Scalar());
+    if (!p) {
+      error(item.pos, item.path, p.error);
+      return std::nullopt;
+    }
+    if (*p < min || *p > max) {
+      error(item.pos, item.path, "must be " + range + ", got " + item.node.Scalar());
+      return std::nullopt;
+    }
+    return *p;
+  }
+
+  std::optional<uint32_t> read_u32(const Item& item, int64_t min, int64_t max) {
+    auto n = read_int(item, min, max);
+    if (!n) return std::nullopt;
+    return static_cast<uint32_t>(*n);
   }
 
   std::optional<std::string> read_regex(const Item& item) {
@@ -808,7 +896,9 @@ class Loader {
     for (const Item& element : *list) {
       Upstream upstream;
       upstream.mark = {element.pos.line, element.pos.column};
-      auto fields = read_fields(element, {"name", "balance", "endpoints", "timeouts", "keepalive"});
+      auto fields = read_fields(
+          element, {"name", "balance", "hash_key", "endpoints", "timeouts", "keepalive", "limits",
+                    "panic_threshold", "dns_refresh", "health_check", "outlier", "retries"});
       if (!fields) continue;
 
       if (const Entry* e = require(*fields, "name")) {
@@ -824,40 +914,393 @@ class Loader {
           upstream.name = *name;
         }
       }
-      if (const Entry* e = fields->find("balance")) {
-        if (auto balance = read_string(e->value)) {
-          if (*balance != "round_robin") {
-            error(e->value.pos, e->value.path,
-                  "unsupported balance " + quoted(*balance) + " (supported: round_robin)");
-          } else {
-            upstream.balance = *balance;
-          }
-        }
-      }
+      parse_balance(*fields, upstream);
       if (const Entry* e = require(*fields, "endpoints")) parse_endpoints(e->value, upstream);
-      if (const Entry* e = fields->find("timeouts")) {
-        if (auto t = read_fields(e->value, {"connect", "response"})) {
-          if (const Entry* c = t->find("connect")) {
-            if (auto d = read_duration(c->value, false)) upstream.connect_timeout = *d;
-          }
-          if (const Entry* r = t->find("response")) {
-            if (auto d = read_duration(r->value, false)) upstream.response_timeout = *d;
-          }
-        }
-      }
+      if (const Entry* e = fields->find("timeouts")) parse_upstream_timeouts(e->value, upstream);
       if (const Entry* e = fields->find("keepalive")) {
         if (auto k = read_fields(e->value, {"max_idle", "idle_timeout"})) {
           if (const Entry* m = k->find("max_idle")) {
-            if (auto n = read_int(m->value, 0, kMaxIdleLimit)) {
-              upstream.max_idle = static_cast<uint32_t>(*n);
-            }
+            if (auto n = read_u32(m->value, 0, kMaxIdleLimit)) upstream.max_idle = *n;
           }
           if (const Entry* i = k->find("idle_timeout")) {
             if (auto d = read_duration(i->value, false)) upstream.idle_timeout = *d;
           }
         }
       }
+      if (const Entry* e = fields->find("limits")) {
+        if (auto l = read_fields(e->value, {"max_connections", "max_pending"})) {
+          if (const Entry* m = l->find("max_connections")) {
+            if (auto n = read_u32(m->value, 0, kMaxConnectionsLimit)) upstream.max_connections = *n;
+          }
+          if (const Entry* m = l->find("max_pending")) {
+            if (auto n = read_u32(m->value, 0, kMaxPendingLimit)) upstream.max_pending = *n;
+          }
+        }
+      }
+      if (const Entry* e = fields->find("panic_threshold")) {
+        if (auto p = read_percent(e->value, 0, 100)) upstream.panic_threshold = *p;
+      }
+      if (const Entry* e = fields->find("dns_refresh")) {
+        if (auto d = read_duration(e->value, false)) upstream.dns_refresh = *d;
+      }
+      if (const Entry* e = fields->find("health_check")) {
+        // Present, even as `{}`, means wanted: the defaults are a complete check.
+        upstream.health_check.enabled = true;
+        parse_health_check(e->value, upstream.health_check);
+      }
+      if (const Entry* e = fields->find("outlier")) {
+        upstream.outlier.enabled = true;
+        parse_outlier(e->value, upstream.outlier);
+      }
+      if (const Entry* e = fields->find("retries")) parse_retries(e->value, upstream.retries);
       config.upstreams.push_back(std::move(upstream));
+    }
+  }
+
+  // `balance` and `hash_key` together: a hash key is needed by the consistent-hash
+  // balancers and meaningless to the others, where accepting it would let a user believe
+  // requests are sticky when they are not.
+  void parse_balance(const Fields& fields, Upstream& upstream) {
+    bool balance_known = true;
+    if (const Entry* e = fields.find("balance")) {
+      balance_known = false;
+      if (auto balance = read_string(e->value)) {
+        if (std::find(kBalancers.begin(), kBalancers.end(), *balance) == kBalancers.end()) {
+          error(e->value.pos, e->value.path,
+                "unknown balance " + quoted(*balance) + " (expected one of: " + join(kBalancers) +
+                    ")");
+        } else {
+          upstream.balance = *balance;
+          balance_known = true;
+        }
+      }
+    }
+    const Entry* key = fields.find("hash_key");
+    // With a broken `balance` either answer about hash_key could be wrong; that error is
+    // enough.
+    if (balance_known) {
+      const bool needs_key = is_consistent_hash(upstream.balance);
+      if (needs_key && !key) {
+        error(fields.self.pos, child_path(fields.self.path, "hash_key"),
+              "missing required key 'hash_key' (balance " + quoted(upstream.balance) +
+                  " needs one: header:NAME, cookie:NAME, client_ip or path)");
+        return;
+      }
+      if (!needs_key && key) {
+        error(key->key_pos, key->value.path,
+              "'hash_key' applies only to balance ring_hash or maglev, not " +
+                  quoted(upstream.balance));
+        return;
+      }
+    }
+    if (key) {
+      if (auto hash_key = read_hash_key(key->value)) upstream.hash_key = std::move(*hash_key);
+    }
+  }
+
+  std::optional<HashKey> read_hash_key(const Item& item) {
+    auto text = read_nonempty_string(item);
+    if (!text) return std::nullopt;
+    HashKey key;
+    if (*text == "client_ip") {
+      key.kind = HashKey::Kind::ClientIp;
+      return key;
+    }
+    if (*text == "path") {
+      key.kind = HashKey::Kind::Path;
+      return key;
+    }
+    std::string_view view = *text;
+    for (auto [prefix, kind] : {std::pair{std::string_view("header:"), HashKey::Kind::Header},
+                                std::pair{std::string_view("cookie:"), HashKey::Kind::Cookie}}) {
+      if (!view.starts_with(prefix)) continue;
+      const std::string name(view.substr(prefix.size()));
+      const std::string what = kind == HashKey::Kind::Header ? "header" : "cookie";
+      // Both header names and cookie names are RFC tokens (RFC 9110, RFC 6265).
+      if (!is_token(name)) {
+        error(item.pos, item.path,
+              name.empty() ? "hash_key " + quoted(*text) + " needs a " + what + " name, e.g. " +
+                                 quoted(std::string(prefix) + "x-user-id")
+                           : "invalid " + what + " name " + quoted(name) + " in hash_key");
+        return std::nullopt;
+      }
+      key.kind = kind;
+      // Header names compare case-insensitively, so they are stored lower-cased like route
+      // hosts; cookie names are case-sensitive and kept as written.
+      key.name = kind == HashKey::Kind::Header ? to_lower(name) : name;
+      return key;
+    }
+    error(item.pos, item.path,
+          "invalid hash_key " + quoted(*text) +
+              " (expected header:NAME, cookie:NAME, client_ip or path)");
+    return std::nullopt;
+  }
+
+  void parse_upstream_timeouts(const Item& item, Upstream& upstream) {
+    auto t = read_fields(item, {"connect", "response", "per_try"});
+    if (!t) return;
+    if (const Entry* c = t->find("connect")) {
+      if (auto d = read_duration(c->value, false)) upstream.connect_timeout = *d;
+    }
+    bool response_ok = true;
+    if (const Entry* r = t->find("response")) {
+      auto d = read_duration(r->value, false);
+      if (d) upstream.response_timeout = *d;
+      response_ok = d.has_value();
+    }
+    if (const Entry* p = t->find("per_try")) {
+      // 0 is allowed and means "the response timeout": a try may then use all of it.
+      if (auto d = read_duration(p->value, true)) {
+        if (response_ok && *d > upstream.response_timeout) {
+          error(p->value.pos, p->value.path,
+                "must not be longer than the response timeout (" +
+                    format_duration(upstream.response_timeout) + "), got " +
+                    p->value.node.Scalar());
+        } else {
+          upstream.per_try_timeout = *d;
+        }
+      }
+    }
+  }
+
+  void parse_health_check(const Item& item, HealthCheck& hc) {
+    auto fields = read_fields(item, {"type", "method", "path", "host", "expect", "interval",
+                                     "jitter", "timeout", "healthy", "unhealthy"});
+    if (!fields) return;
+    if (const Entry* e = fields->find("type")) {
+      if (auto type = read_string(e->value)) {
+        if (*type == "http") {
+          hc.type = HealthCheck::Type::Http;
+        } else if (*type == "tcp") {
+          hc.type = HealthCheck::Type::Tcp;
+        } else {
+          error(e->value.pos, e->value.path,
+                "unknown health check type " + quoted(*type) + " (expected http or tcp)");
+        }
+      }
+    }
+    // A tcp check only connects; an HTTP detail given with it would never be used, which
+    // most likely means the type is not what the user meant.
+    for (std::string_view key : {"method", "path", "host", "expect"}) {
+      const Entry* e = fields->find(key);
+      if (!e || hc.type == HealthCheck::Type::Http) continue;
+      error(e->key_pos, e->value.path,
+            quoted(key) + " applies only to http health checks (this one is type tcp)");
+    }
+    if (hc.type == HealthCheck::Type::Http) parse_http_check(*fields, hc);
+
+    bool interval_ok = true;
+    const Entry* interval = fields->find("interval");
+    if (interval) {
+      auto d = read_duration(interval->value, false);
+      if (d) hc.interval = *d;
+      interval_ok = d.has_value();
+    }
+    bool timeout_ok = true;
+    const Entry* timeout = fields->find("timeout");
+    if (timeout) {
+      auto d = read_duration(timeout->value, false);
+      if (d) hc.timeout = *d;
+      timeout_ok = d.has_value();
+    }
+    // Probes do not overlap: one still waiting when the next is due would be counted
+    // twice or skipped. Reported on the key the user wrote (the other may be a default).
+    if (interval_ok && timeout_ok && hc.timeout >= hc.interval) {
+      if (timeout) {
+        error(timeout->value.pos, timeout->value.path,
+              "must be shorter than the interval (" + format_duration(hc.interval) + "), got " +
+                  timeout->value.node.Scalar());
+      } else if (interval) {
+        error(interval->value.pos, interval->value.path,
+              "must be longer than the timeout (" + format_duration(hc.timeout) +
+                  " by default; set a shorter timeout), got " + interval->value.node.Scalar());
+      }
+    }
+    if (const Entry* e = fields->find("jitter")) {
+      if (auto p = read_percent(e->value, 0, kMaxJitterPercent)) hc.jitter = *p / 100.0;
+    }
+    if (const Entry* e = fields->find("healthy")) {
+      if (auto n = read_u32(e->value, 1, kMaxHealthThreshold)) hc.healthy_threshold = *n;
+    }
+    if (const Entry* e = fields->find("unhealthy")) {
+      if (auto n = read_u32(e->value, 1, kMaxHealthThreshold)) hc.unhealthy_threshold = *n;
+    }
+  }
+
+  void parse_http_check(const Fields& fields, HealthCheck& hc) {
+    if (const Entry* e = fields.find("method")) {
+      if (auto method = read_string(e->value)) {
+        if (!is_token(*method)) {
+          error(e->value.pos, e->value.path, "invalid HTTP method " + quoted(*method));
+        } else {
+          hc.method = to_upper(*method);  // as for route methods: `get` means GET
+        }
+      }
+    }
+    if (const Entry* e = fields.find("path")) {
+      if (auto path = read_string(e->value)) {
+        // It is written into the request line as is.
+        if (path->empty() || path->front() != '/') {
+          error(e->value.pos, e->value.path, "must start with '/', got " + quoted(*path));
+        } else if (has_control_chars(*path) || path->find_first_of(" \t") != std::string::npos) {
+          error(e->value.pos, e->value.path, "must not contain spaces or control characters");
+        } else {
+          hc.path = *path;
+        }
+      }
+    }
+    if (const Entry* e = fields.find("host")) {
+      if (auto host = read_nonempty_string(e->value)) {
+        if (has_control_chars(*host) || host->find_first_of(" \t") != std::string::npos) {
+          error(e->value.pos, e->value.path,
+                "must be a host name, without spaces or control characters");
+        } else {
+          hc.host = *host;
+        }
+      }
+    }
+    if (const Entry* e = fields.find("expect")) {
+      std::optional<std::vector<Item>> items;
+      if (e->value.node.IsScalar()) {
+        items = std::vector<Item>{e->value};  // `expect: 200` for a one-item list
+      } else if (e->value.node.IsSequence()) {
+        items = read_list(e->value);
+      } else {
+        type_error(e->value, "a status, a range such as 200-299, or a list of them");
+      }
+      if (items) {
+        std::vector<std::pair<int, int>> ranges;
+        for (const Item& i : *items) {
+          if (auto range = read_status_range(i)) ranges.push_back(*range);
+        }
+        if (ranges.size() == items->size()) hc.expected_statuses = std::move(ranges);
+      }
+    }
+  }
+
+  // "200" or "200-299" (YAML gives `200` as the text "200").
+  std::optional<std::pair<int, int>> read_status_range(const Item& item) {
+    const std::string expected = "a status such as 200 or a range such as 200-299";
+    if (!item.node.IsScalar()) {
+      type_error(item, expected);
+      return std::nullopt;
+    }
+    const std::string& text = item.node.Scalar();
+    auto number = [](std::string_view s) -> std::optional<int> {
+      int value = 0;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+      if (s.empty() || s.size() > 3 || ec != std::errc{} || end != s.data() + s.size()) {
+        return std::nullopt;
+      }
+      return value;
+    };
+    const size_t dash = text.find('-');
+    auto low = number(std::string_view(text).substr(0, dash));
+    auto high = dash == std::string::npos ? low : number(std::string_view(text).substr(dash + 1));
+    if (!low || !high) {
+      type_error(item, expected);
+      return std::nullopt;
+    }
+    for (int status : {*low, *high}) {
+      if (status < 100 || status > 599) {
+        error(item.pos, item.path,
+              "status codes are from 100 to 599, got " + std::to_string(status));
+        return std::nullopt;
+      }
+    }
+    if (*low > *high) {
+      error(item.pos, item.path,
+            "range " + quoted(text) + " is backwards (write the lower status first)");
+      return std::nullopt;
+    }
+    return std::pair{*low, *high};
+  }
+
+  void parse_outlier(const Item& item, Outlier& outlier) {
+    auto fields =
+        read_fields(item, {"consecutive_5xx", "consecutive_gateway_failures", "base_ejection_time",
+                           "max_ejection_time", "max_ejection_percent"});
+    if (!fields) return;
+    if (const Entry* e = fields->find("consecutive_5xx")) {
+      if (auto n = read_u32(e->value, 0, kMaxOutlierCount)) outlier.consecutive_5xx = *n;
+    }
+    if (const Entry* e = fields->find("consecutive_gateway_failures")) {
+      if (auto n = read_u32(e->value, 0, kMaxOutlierCount)) {
+        outlier.consecutive_gateway_failures = *n;
+      }
+    }
+    bool base_ok = true;
+    const Entry* base = fields->find("base_ejection_time");
+    if (base) {
+      auto d = read_duration(base->value, false);
+      if (d) outlier.base_ejection_time = *d;
+      base_ok = d.has_value();
+    }
+    bool max_ok = true;
+    const Entry* max = fields->find("max_ejection_time");
+    if (max) {
+      auto d = read_duration(max->value, false);
+      if (d) outlier.max_ejection_time = *d;
+      max_ok = d.has_value();
+    }
+    // Reported on a key the user wrote, as the other may be a default.
+    if (base_ok && max_ok && outlier.base_ejection_time > outlier.max_ejection_time) {
+      if (base) {
+        error(base->value.pos, base->value.path,
+              "must not be longer than max_ejection_time (" +
+                  format_duration(outlier.max_ejection_time) + "), got " +
+                  base->value.node.Scalar());
+      } else {
+        error(max->value.pos, max->value.path,
+              "must not be shorter than base_ejection_time (" +
+                  format_duration(outlier.base_ejection_time) + "), got " +
+                  max->value.node.Scalar());
+      }
+    }
+    if (const Entry* e = fields->find("max_ejection_percent")) {
+      if (auto p = read_percent(e->value, 0, 100)) outlier.max_ejection_percent = *p;
+    }
+  }
+
+  void parse_retries(const Item& item, Retries& retries) {
+    auto fields = read_fields(item, {"attempts", "on", "budget", "min_retry_concurrency"});
+    if (!fields) return;
+    if (const Entry* e = fields->find("attempts")) {
+      if (auto n = read_u32(e->value, 1, kMaxRetryAttempts)) retries.attempts = *n;
+    }
+    if (const Entry* e = fields->find("on")) {
+      if (auto items = read_list(e->value)) {
+        uint32_t on = 0;
+        bool ok = true;
+        for (const Item& i : *items) {
+          auto text = read_string(i);
+          if (!text) {
+            ok = false;
+            continue;
+          }
+          auto found = std::find_if(kRetryConditions.begin(), kRetryConditions.end(),
+                                    [&](const RetryCondition& c) { return c.name == *text; });
+          if (found == kRetryConditions.end()) {
+            std::vector<std::string> names;
+            for (const RetryCondition& c : kRetryConditions) names.emplace_back(c.name);
+            error(i.pos, i.path,
+                  "unknown retry condition " + quoted(*text) + " (expected one of: " + join(names) +
+                      ")");
+            ok = false;
+            continue;
+          }
+          on |= found->bit;
+        }
+        if (ok) retries.on = on;
+      }
+    }
+    if (const Entry* e = fields->find("budget")) {
+      if (auto p = read_percent(e->value, 0, 100)) retries.budget_percent = *p;
+    }
+    if (const Entry* e = fields->find("min_retry_concurrency")) {
+      if (auto n = read_u32(e->value, 0, kMaxMinRetryConcurrency)) {
+        retries.min_retry_concurrency = *n;
+      }
     }
   }
 
@@ -871,9 +1314,7 @@ class Loader {
         auto fields = read_fields(element, {"address", "weight"});
         if (!fields) continue;
         if (const Entry* w = fields->find("weight")) {
-          if (auto weight = read_int(w->value, 1, kMaxWeight)) {
-            endpoint.weight = static_cast<uint32_t>(*weight);
-          }
+          if (auto weight = read_u32(w->value, 1, kMaxWeight)) endpoint.weight = *weight;
         }
         const Entry* a = require(*fields, "address");
         if (!a) continue;
@@ -884,18 +1325,28 @@ class Loader {
       }
       auto text = read_string(address_item);
       if (!text) continue;
-      auto address = parse_socket_address(*text, true);
-      if (!address) {
-        error(address_item.pos, address_item.path, address.error);
+      auto parsed = parse_endpoint_address(*text);
+      if (!parsed) {
+        error(address_item.pos, address_item.path, parsed.error);
         continue;
       }
-      endpoint.address = std::move(*address);
+      // A name missing from DNS today may be there by the time traffic comes (a service
+      // being deployed, a resolver briefly down), so it does not stop the config; the
+      // endpoint is kept unresolved (length 0) and gets no traffic until it resolves.
+      if (!parsed->resolve_error.empty()) {
+        warning(address_item.pos, address_item.path,
+                parsed->resolve_error + " (the endpoint gets no traffic until the name resolves)");
+      }
+      endpoint.address = std::move(parsed->address);
+      endpoint.host = std::move(parsed->host_port.host);
+      endpoint.port = parsed->host_port.port;
       upstream.endpoints.push_back(std::move(endpoint));
     }
   }
 
   std::string file_;
   std::vector<ConfigError> errors_;
+  std::vector<ConfigError> warnings_;
 };
 
 struct FileCloser {
@@ -926,6 +1377,7 @@ LoadResult load_config_string(std::string_view yaml, const std::string& file_lab
   Config config;
   loader.load(documents.empty() ? YAML::Node() : documents.front(), config);
   result.errors = loader.take_errors();
+  result.warnings = loader.take_warnings();
   if (result.errors.empty()) result.config = std::move(config);
   return result;
 }

@@ -295,8 +295,9 @@ std::string host_name_error(std::string_view host) {
   }
   std::string_view name = host;
   if (name.back() == '.') name.remove_suffix(1);  // fully qualified "api.internal."
-  const std::string rule = " is not a valid host name (letters, digits, '-' and '_' in labels "
-                           "of 1 to 63 characters separated by '.')";
+  const std::string rule =
+      " is not a valid host name (letters, digits, '-' and '_' in labels "
+      "of 1 to 63 characters separated by '.')";
   if (name.empty() || name.size() > 253) return quoted(host) + rule;
   size_t label = 0;
   for (char c : name) {
@@ -305,8 +306,8 @@ std::string host_name_error(std::string_view host) {
       label = 0;
       continue;
     }
-    const bool ok = is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    c == '-' || c == '_';
+    const bool ok =
+        is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
     if (!ok || ++label > 63) return quoted(host) + rule;
   }
   if (label == 0) return quoted(host) + rule;
@@ -348,8 +349,8 @@ ParseResult<EndpointAddress> parse_endpoint_address(std::string_view text) {
     case Literal::Yes:
       return R::ok(std::move(result));
     case Literal::BadIpv6:
-      return R::fail(quoted(text) + " is not a valid address: " +
-                     quoted(result.host_port.host) + " is not an IPv6 address");
+      return R::fail(quoted(text) + " is not a valid address: " + quoted(result.host_port.host) +
+                     " is not an IPv6 address");
     case Literal::No:
       break;
   }

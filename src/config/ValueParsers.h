@@ -46,7 +46,7 @@ ParseResult<uint64_t> parse_size(std::string_view text);
 // "HOST:PORT" taken apart without looking anything up: the checks every address gets
 // (brackets around IPv6, a port from 1 to 65535, a host), whatever the host turns out to be.
 struct HostPort {
-  std::string host;        // without the brackets of an IPv6 literal
+  std::string host;  // without the brackets of an IPv6 literal
   uint16_t port = 0;
   bool bracketed = false;  // written as [IPv6]:PORT
 };

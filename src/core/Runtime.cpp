@@ -9,8 +9,15 @@ namespace portico::core {
 std::shared_ptr<const Runtime> Runtime::build(config::Config config) {
   auto rt = std::make_shared<Runtime>(Key{});
   rt->config_ = std::move(config);
-  for (const config::Upstream& u : rt->config_.upstreams)
+  for (const config::Upstream& u : rt->config_.upstreams) {
     rt->pools_.push_back(std::make_shared<upstream::PoolState>(u));
+    std::vector<upstream::BalancerEndpoint> eps;
+    for (const config::Endpoint& e : u.endpoints) eps.push_back({e.address.text, e.weight});
+    auto plan = upstream::make_balancer_plan(u.balance, eps);
+    if (!plan)
+      throw std::invalid_argument("upstream '" + u.name + "': unknown balance '" + u.balance + "'");
+    rt->plans_.push_back(std::move(plan));
+  }
   for (const config::Listener& l : rt->config_.listeners) {
     CompiledListener cl;
     cl.config = &l;

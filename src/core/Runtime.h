@@ -9,6 +9,7 @@
 
 #include "config/Config.h"
 #include "router/Router.h"
+#include "upstream/Balancer.h"
 #include "upstream/PoolState.h"
 
 namespace portico::core {
@@ -41,11 +42,13 @@ class Runtime {
   const std::vector<CompiledListener>& listeners() const { return listeners_; }
   // Shared, mutable (atomic) state of upstream i: health, ejections, limits, budgets.
   upstream::PoolState& pool_state(size_t i) const { return *pools_[i]; }
+  const upstream::BalancerPlan& balancer_plan(size_t i) const { return *plans_[i]; }
 
  private:
   config::Config config_;
   std::vector<CompiledListener> listeners_;
   std::vector<std::shared_ptr<upstream::PoolState>> pools_;
+  std::vector<std::shared_ptr<const upstream::BalancerPlan>> plans_;
 };
 
 }  // namespace portico::core

@@ -5,6 +5,7 @@
 
 #include "proxy/DownstreamConn.h"
 #include "proxy/Exchange.h"
+#include "upstream/HashKey.h"
 
 namespace portico::core {
 
@@ -26,7 +27,8 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
   const auto& ups = runtime_->config().upstreams;
   for (size_t i = 0; i < ups.size(); ++i)
     upstreams_.push_back(std::make_unique<upstream::WorkerUpstream>(
-        ups[i], runtime_->pool_state(i), *timers_));
+        ups[i], runtime_->pool_state(i), runtime_->balancer_plan(i),
+        upstream::mix64(0x706f727469636fULL + index * 0x9E3779B97F4A7C15ULL + i), *timers_));
   stop_async_ = std::make_unique<uv_async_t>();
   uv_async_init(&loop_, stop_async_.get(), [](uv_async_t* a) {
     static_cast<Worker*>(a->data)->begin_drain();

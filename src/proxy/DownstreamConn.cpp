@@ -11,6 +11,7 @@
 #include "http/StatusText.h"
 #include "router/Router.h"
 #include "upstream/EndpointPool.h"
+#include "upstream/HashKey.h"
 
 namespace portico::proxy {
 
@@ -334,6 +335,9 @@ void DownstreamConn::on_request_head() {
   ex.pool = &worker_.upstream(ex.route->upstream);
   ex.pool->state().request_started();
   ex.counted_active = true;
+  ex.hash = upstream::request_hash(
+      ex.pool->config().hash_key,
+      {view.path, std::string_view(client_ip_, client_ip_len_), headers});
   if (!choose_endpoint(-1)) return respond_unavailable("no healthy endpoint");
   std::string_view send_host = route->host_rewrite ? std::string_view(*route->host_rewrite)
                                : !host.empty()     ? host
@@ -349,7 +353,7 @@ void DownstreamConn::on_request_head() {
 bool DownstreamConn::choose_endpoint(int avoid) {
   Exchange& ex = *ex_;
   end_attempt();
-  ex.endpoint = ex.pool->pick(std::nullopt, avoid, worker_.timers().now());
+  ex.endpoint = ex.pool->pick(ex.hash, avoid, worker_.timers().now());
   if (!ex.endpoint) return false;
   ex.endpoint->health().outstanding.fetch_add(1, std::memory_order_relaxed);
   ex.counted_outstanding = true;

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/Runtime.h"
@@ -31,6 +32,7 @@ struct Exchange {
     pool = nullptr;
     endpoint = nullptr;
     attempts = 0;
+    hash.reset();
     counted_active = holds_retry = counted_outstanding = body_sent_upstream = false;
     up = nullptr;
     local_response = nullptr;
@@ -53,6 +55,7 @@ struct Exchange {
   upstream::WorkerUpstream* pool = nullptr;   // the route's upstream, this worker's side
   upstream::EndpointPool* endpoint = nullptr;  // the endpoint of the current attempt
   uint32_t attempts = 0;                       // attempts started (retries = attempts - 1)
+  std::optional<uint64_t> hash;                // the request's key for hash balancers
   bool counted_active = false;       // counted in the pool's active requests (retry budget)
   bool holds_retry = false;          // holds a slot of the pool's retry budget
   bool counted_outstanding = false;  // counted in the endpoint's requests in flight

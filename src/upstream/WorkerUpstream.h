@@ -11,14 +11,18 @@
 
 #include "config/Config.h"
 #include "core/Timers.h"
+#include "upstream/Balancer.h"
 #include "upstream/EndpointPool.h"
 #include "upstream/PoolState.h"
 
 namespace portico::upstream {
 
-class WorkerUpstream {
+class WorkerUpstream final : public EndpointView {
  public:
-  WorkerUpstream(const config::Upstream& config, PoolState& state, core::Timers& timers);
+  // `plan` is the pool's balancer, shared by all workers; `seed` makes this worker's
+  // cursor differ from the others'.
+  WorkerUpstream(const config::Upstream& config, PoolState& state, const BalancerPlan& plan,
+                 uint64_t seed, core::Timers& timers);
   WorkerUpstream(const WorkerUpstream&) = delete;
   WorkerUpstream& operator=(const WorkerUpstream&) = delete;
 
@@ -30,15 +34,21 @@ class WorkerUpstream {
   const config::Upstream& config() const { return config_; }
   PoolState& state() { return state_; }
   EndpointPool& endpoint(size_t i) { return *endpoints_[i]; }
-  size_t size() const { return endpoints_.size(); }
+
+  // EndpointView, as of the current pick.
+  size_t size() const override { return endpoints_.size(); }
+  bool usable(size_t i) const override;
+  uint32_t load(size_t i) const override;
 
  private:
-  bool usable(size_t i, uint64_t now_ms, bool panic) const;
-
   const config::Upstream& config_;
   PoolState& state_;
+  std::unique_ptr<Balancer> balancer_;
   std::vector<std::unique_ptr<EndpointPool>> endpoints_;
-  size_t next_ = 0;
+  // Set for the duration of pick().
+  uint64_t now_ms_ = 0;
+  bool panic_ = false;
+  int avoid_ = -1;
 };
 
 }  // namespace portico::upstream

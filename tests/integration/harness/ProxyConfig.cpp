@@ -31,6 +31,7 @@ std::string ProxyConfig::Yaml() const {
     y += " ]\n";
     y += "    timeouts: " + timeouts + "\n";
     if (!keepalive.empty()) y += "    keepalive: " + keepalive + "\n";
+    y += upstream_extra;
   }
   return y;
 }

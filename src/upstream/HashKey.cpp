@@ -1,0 +1,89 @@
+#include "upstream/HashKey.h"
+
+namespace portico::upstream {
+
+namespace {
+
+constexpr uint64_t kK1 = 0x9E3779B97F4A7C15ull;
+constexpr uint64_t kK2 = 0xC2B2AE3D27D4EB4Full;
+
+constexpr uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+// Up to 8 bytes as a little-endian word, whatever the host's byte order.
+uint64_t load_le(const char* p, size_t n) {
+  uint64_t w = 0;
+  for (size_t i = 0; i < n; ++i) w |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
+  return w;
+}
+
+constexpr uint64_t scramble(uint64_t w) { return rotl(w * kK2, 31) * kK1; }
+
+constexpr bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<uint64_t> hash_nonempty(std::string_view value) {
+  if (value.empty()) return std::nullopt;
+  return hash_bytes(value);
+}
+
+// The value of cookie `name` in one Cookie header (`a=1; b=2`), if it is there.
+std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    size_t end = header.find(';');
+    std::string_view pair = header.substr(0, end);
+    header = end == std::string_view::npos ? std::string_view() : header.substr(end + 1);
+    size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;  // not a name=value pair: ignore it
+    if (trim(pair.substr(0, eq)) != name) continue;
+    std::string_view value = trim(pair.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    return value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+uint64_t hash_bytes(std::string_view bytes) {
+  const char* p = bytes.data();
+  size_t n = bytes.size();
+  uint64_t h = kK1 ^ (uint64_t(n) * kK2);
+  for (; n >= 8; p += 8, n -= 8) {
+    h ^= scramble(load_le(p, 8));
+    h = rotl(h, 27) * kK1 + kK2;
+  }
+  if (n > 0) h ^= scramble(load_le(p, n));
+  return mix64(h);
+}
+
+std::optional<uint64_t> request_hash(const config::HashKey& key, const RequestKeyView& request) {
+  switch (key.kind) {
+    case config::HashKey::Kind::None:
+      return std::nullopt;
+    case config::HashKey::Kind::Path:
+      return hash_nonempty(request.path);
+    case config::HashKey::Kind::ClientIp:
+      return hash_nonempty(request.client_ip);
+    case config::HashKey::Kind::Header: {
+      const http::Header* h = http::find_header(request.headers, key.name);
+      if (!h) return std::nullopt;
+      return hash_nonempty(trim(h->value));
+    }
+    case config::HashKey::Kind::Cookie:
+      // A client may split its cookies over several Cookie lines (HTTP/2 gateways do).
+      for (const http::Header& h : request.headers) {
+        if (!http::iequals(h.name, "cookie")) continue;
+        if (auto value = find_cookie(h.value, key.name)) return hash_nonempty(*value);
+      }
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace portico::upstream

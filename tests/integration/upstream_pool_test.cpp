@@ -1,0 +1,173 @@
+// Upstream pools beyond one healthy endpoint: retries, outlier ejection, limits, and what a
+// client sees when no endpoint can take its request. Real upstream servers on loopback.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "harness/HttpClient.h"
+#include "harness/PorticoProcess.h"
+#include "harness/Ports.h"
+#include "harness/ProxyConfig.h"
+#include "harness/TestUpstream.h"
+
+namespace portico::it {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class UpstreamPool : public ::testing::Test {
+ protected:
+  void Start() {
+    proxy_ = std::make_unique<PorticoProcess>(cfg_.Options());
+    ASSERT_TRUE(proxy_->Start());
+  }
+  int Status(const std::string& target = "/p") {
+    std::string err;
+    auto r = Fetch(cfg_.port, Get(target), ReadOptions{.timeout = Ms{5000}}, &err);
+    EXPECT_TRUE(r) << err;
+    return r ? r->status : 0;
+  }
+
+  ProxyConfig cfg_;
+  std::unique_ptr<PorticoProcess> proxy_;
+};
+
+TEST_F(UpstreamPool, ConnectFailureIsRetriedOnAnotherEndpoint) {
+  ClosedPort dead;
+  TestUpstream good;
+  cfg_.endpoints = {dead.address(), good.address()};
+  cfg_.upstream_extra = "    retries: { attempts: 2, on: [connect_failure] }\n";
+  Start();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(Status(), 200) << "request " << i;
+  EXPECT_EQ(good.requests_received(), 20u);
+}
+
+TEST_F(UpstreamPool, WithoutRetriesAConnectFailureIs502) {
+  ClosedPort dead;
+  TestUpstream good;
+  cfg_.endpoints = {dead.address(), good.address()};
+  Start();
+  int bad = 0;
+  for (int i = 0; i < 10; ++i) bad += Status() == 502;
+  EXPECT_EQ(bad, 5) << "round robin sends every other request to the dead endpoint";
+}
+
+TEST_F(UpstreamPool, A503AnswerIsRetriedWhenConfigured) {
+  TestUpstream busy([](const HttpRequest&) {
+    UpstreamResponse r;
+    r.status = 503;
+    r.body = "busy\n";
+    return r;
+  });
+  TestUpstream good;
+  cfg_.endpoints = {busy.address(), good.address()};
+  cfg_.upstream_extra = "    retries: { attempts: 2, on: [503] }\n";
+  Start();
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Status(), 200) << "request " << i;
+  EXPECT_EQ(good.requests_received(), 10u);
+  // Each request reaches the busy endpoint at most once: a retry avoids the endpoint that
+  // failed it.
+  EXPECT_GE(busy.requests_received(), 1u);
+  EXPECT_LE(busy.requests_received(), 10u);
+}
+
+TEST_F(UpstreamPool, NonIdempotentRequestsAreNotRetriedAfterReachingTheUpstream) {
+  TestUpstream busy([](const HttpRequest&) {
+    UpstreamResponse r;
+    r.status = 503;
+    return r;
+  });
+  TestUpstream good;
+  cfg_.endpoints = {busy.address(), good.address()};
+  cfg_.upstream_extra = "    retries: { attempts: 3, on: [503] }\n";
+  Start();
+  int unavailable = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto r = Fetch(cfg_.port, Request("POST", "/order", {}, "x=1"));
+    ASSERT_TRUE(r);
+    unavailable += r->status == 503;
+  }
+  EXPECT_EQ(unavailable, 2) << "a POST that reached an upstream must not be sent again";
+  EXPECT_EQ(busy.requests_received() + good.requests_received(), 4u);
+}
+
+TEST_F(UpstreamPool, HangingEndpointGives504AndIsEjected) {
+  TestUpstream hanging(UpstreamOptions{.mode = UpstreamMode::kNeverRespond});
+  TestUpstream good;
+  cfg_.endpoints = {hanging.address(), good.address()};
+  cfg_.timeouts = "{ connect: 1s, response: 300ms }";
+  cfg_.upstream_extra =
+      "    outlier: { consecutive_gateway_failures: 1, base_ejection_time: 30s, "
+      "max_ejection_percent: 50% }\n";
+  Start();
+  // Round robin reaches the hanging endpoint within two requests (each worker starts at
+  // its own position).
+  int first = Status();
+  if (first == 200) first = Status();
+  EXPECT_EQ(first, 504);
+  size_t served_before = good.requests_received();
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Status(), 200) << "request " << i;
+  EXPECT_EQ(hanging.request_heads(), 1u) << "an ejected endpoint got traffic";
+  EXPECT_EQ(good.requests_received(), served_before + 10);
+}
+
+TEST_F(UpstreamPool, AllEndpointsEjectedAnswers503Quickly) {
+  ClosedPort a, b;
+  cfg_.endpoints = {a.address(), b.address()};
+  cfg_.upstream_extra =
+      "    outlier: { consecutive_gateway_failures: 1, base_ejection_time: 30s, "
+      "max_ejection_percent: 100% }\n";
+  Start();
+  EXPECT_EQ(Status(), 502);
+  EXPECT_EQ(Status(), 502);
+  auto t0 = Clock::now();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Status(), 503);
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(1)) << "503 must not wait for anything";
+}
+
+TEST_F(UpstreamPool, MaxEjectionPercentKeepsSomeEndpointsInService) {
+  ClosedPort a, b;
+  cfg_.endpoints = {a.address(), b.address()};
+  cfg_.upstream_extra =
+      "    outlier: { consecutive_gateway_failures: 1, base_ejection_time: 30s, "
+      "max_ejection_percent: 50% }\n";
+  Start();
+  // One endpoint may be ejected, never both: the failures stay 502, never 503.
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(Status(), 502) << "request " << i;
+}
+
+TEST_F(UpstreamPool, MaxConnectionsIsOneBoundAcrossWorkers) {
+  UpstreamResponse slow;
+  slow.body = "slow\n";
+  slow.delay = Ms{400};
+  TestUpstream up([slow](const HttpRequest&) { return slow; });
+  cfg_.endpoints = {up.address()};
+  cfg_.workers = "2";
+  cfg_.upstream_extra = "    limits: { max_connections: 2 }\n";
+  Start();
+  constexpr int kClients = 8;
+  std::vector<int> status(kClients, 0);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      auto r = Fetch(cfg_.port, Get("/slow"), ReadOptions{.timeout = Ms{5000}});
+      status[i] = r ? r->status : -1;
+    });
+  }
+  for (auto& t : clients) t.join();
+  int ok = 0, full = 0;
+  for (int s : status) {
+    ok += s == 200;
+    full += s == 503;
+  }
+  EXPECT_EQ(ok + full, kClients);
+  EXPECT_GE(ok, 2);
+  EXPECT_GE(full, 1) << "more concurrent requests than connections must fail fast";
+  EXPECT_LE(up.connections_accepted(), 2u) << "the upstream saw more than max_connections";
+}
+
+}  // namespace
+}  // namespace portico::it
