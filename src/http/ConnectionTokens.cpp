@@ -33,7 +33,6 @@ bool protected_field(std::string_view header) {
 void ConnectionTokens::parse(std::span<const Header> headers) {
   count_ = 0;
   close_ = keep_alive_ = overflow_ = false;
-  headers_ = headers;
   for_each_token(headers, [this](std::string_view tok) {
     if (iequals(tok, "close")) close_ = true;
     else if (iequals(tok, "keep-alive")) keep_alive_ = true;
@@ -47,8 +46,7 @@ bool ConnectionTokens::names(std::string_view header) const {
   if (count_ == 0 || protected_field(header)) return false;
   for (size_t i = 0; i < count_; ++i)
     if (iequals(tokens_[i], header)) return true;
-  return overflow_ &&
-         for_each_token(headers_, [header](std::string_view tok) { return iequals(tok, header); });
+  return false;
 }
 
 bool is_hop_by_hop(std::string_view n) {

@@ -58,8 +58,7 @@ void DownstreamConn::open(core::Worker& worker, std::shared_ptr<const core::Runt
     c->close();
     return;
   }
-  c->timer_.set_tag(kHeaderTimeout);
-  c->header_timeouts_.arm(c->timer_);
+  c->arm_timer(kHeaderTimeout);
   c->update_reading();
 }
 
@@ -72,7 +71,8 @@ DownstreamConn::DownstreamConn(core::Worker& worker, std::shared_ptr<const core:
       header_timeouts_(worker.timers().list(listener.config->limits.header_timeout)),
       idle_timeouts_(worker.timers().list(listener.config->limits.idle_timeout)),
       parser_(HTTP_REQUEST, this),
-      timer_(this, kHeaderTimeout) {
+      timer_(this, kHeaderTimeout),
+      send_timer_(this, kSendTimeout) {
   const char* ok = nullptr;
   if (peer.ss_family == AF_INET)
     ok = inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(peer).sin_addr, client_ip_,
@@ -84,6 +84,12 @@ DownstreamConn::DownstreamConn(core::Worker& worker, std::shared_ptr<const core:
 }
 
 const config::Limits& DownstreamConn::limits() const { return listener_.config->limits; }
+
+void DownstreamConn::arm_timer(Tag tag) {
+  timer_tag_ = tag;
+  timer_.set_tag(tag);
+  (tag == kHeaderTimeout ? header_timeouts_ : idle_timeouts_).arm(timer_);
+}
 
 // ---- reading and parsing ------------------------------------------------------------
 
@@ -137,8 +143,7 @@ void DownstreamConn::on_read(size_t n) {
   end_ += uint32_t(n);
   if (ex_) {
     ex_->bytes_in += n;
-    if (body_flowing_ && !ex_->request_complete)
-      idle_timeouts_.arm(timer_);  // body inactivity
+    if (timer_.armed() && timer_tag_ == kBodyTimeout) idle_timeouts_.arm(timer_);
   }
   pump();
 }
@@ -160,8 +165,9 @@ void DownstreamConn::begin_request() {
   ex_->bytes_in = end_;
   body_flowing_ = false;
   parse_error_status_ = 0;
-  timer_.set_tag(kHeaderTimeout);
-  header_timeouts_.arm(timer_);
+  // The head's deadline runs from the request's first byte, or from accept for the
+  // first request (already armed then).
+  if (!(timer_.armed() && timer_tag_ == kHeaderTimeout)) arm_timer(kHeaderTimeout);
 }
 
 void DownstreamConn::pump() {
@@ -202,7 +208,11 @@ void DownstreamConn::pump_once() {
     switch (stop) {
       case http::MessageParser::Stop::Head:
         pause_ = Pause::HeadDone;
-        timer_.cancel();
+        // A body still to come gets an inactivity deadline; none otherwise.
+        if ((parser_.raw().flags & F_CHUNKED) || parser_.raw().content_length > 0)
+          arm_timer(kBodyTimeout);
+        else
+          timer_.cancel();
         if (parsed_ > limits().max_header_bytes) {
           reject(431, "request head larger than max_header_bytes");
           return;
@@ -273,6 +283,7 @@ void DownstreamConn::on_request_head() {
   ex.http10 = parser_.raw().http_minor == 0;
   ex.head_request = method == "HEAD";
   ex.conn.parse(headers);
+  if (ex.conn.too_many()) return reject(400, "too many Connection header tokens");
   ex.keep_alive = ex.http10 ? ex.conn.keep_alive() : !ex.conn.close();
   ex.has_body = (parser_.raw().flags & F_CHUNKED) || parser_.raw().content_length > 0;
 
@@ -367,6 +378,19 @@ void DownstreamConn::end_attempt() {
     ex.endpoint->health().outstanding.fetch_sub(1, std::memory_order_relaxed);
     ex.counted_outstanding = false;
   }
+}
+
+void DownstreamConn::detach_upstream(bool abort) {
+  Exchange& ex = *ex_;
+  if (ex.up) {
+    if (abort) ex.up->abort();
+    else ex.up->release();  // back to the pool if it finished cleanly, else closed
+    ex.up = nullptr;
+  }
+  // A write queued on that connection is cancelled with it (and reports nothing).
+  upstream_write_pending_ = false;
+  upstream_pin_.reset();
+  upstream_paused_ = false;
 }
 
 void DownstreamConn::release_upstream_accounting() {
@@ -472,6 +496,8 @@ void DownstreamConn::flush_upstream(uint32_t body_from, uint32_t body_to) {
     if (rc == 0) {
       upstream_write_pending_ = true;
       upstream_pin_ = in_;
+      // Portico stops reading the client meanwhile: the client is not the one stalling.
+      if (timer_tag_ == kBodyTimeout) timer_.cancel();
       return;
     }
   }
@@ -484,6 +510,7 @@ void DownstreamConn::flush_upstream(uint32_t body_from, uint32_t body_to) {
 void DownstreamConn::on_upstream_request_flushed() {
   upstream_write_pending_ = false;
   upstream_pin_.reset();
+  if (ex_ && timer_tag_ == kBodyTimeout && !ex_->request_complete) arm_timer(kBodyTimeout);
   if (ex_ && ex_->up && ex_->request_complete && !ex_->up_request_done) {
     ex_->up_request_done = true;
     ex_->up->request_complete();
@@ -512,8 +539,7 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head,
                               : 0u;
     if (on && can_retry(on)) {
       // This answer is dropped with its connection; another endpoint gets the request.
-      ex.up->abort();
-      ex.up = nullptr;
+      detach_upstream(true);
       retry();
       return;
     }
@@ -526,6 +552,15 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head,
     close_after_ = close;
     http::ConnectionTokens tokens;
     tokens.parse(head->headers);
+    if (tokens.too_many()) {
+      spdlog::warn("route {}: upstream {} sent too many Connection tokens", ex.route->route->name,
+                   ex.endpoint->endpoint().address.text);
+      detach_upstream(true);
+      end_attempt();
+      respond_local(502, ex.has_body && !ex.request_complete);
+      pump();
+      return;
+    }
     http::ClientResponse r{head->status, head->reason, close, ex.http10 && !close, dechunk};
     http::write_client_response_head(ex.response_head, r, head->headers, tokens);
     bufs[n++] = uv_buf_init(ex.response_head.data(), unsigned(ex.response_head.size()));
@@ -540,9 +575,8 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
   if (!ex_) return;
   Exchange& ex = *ex_;
   bool reused = ex.up && ex.up->reused();
-  ex.up = nullptr;
-  upstream_write_pending_ = false;
-  upstream_pin_.reset();
+  ex.up = nullptr;  // it closed itself
+  detach_upstream(false);
   const char* what = failure == upstream::Failure::Connect          ? "connect failed"
                      : failure == upstream::Failure::ConnectTimeout ? "connect timed out"
                      : failure == upstream::Failure::ResponseTimeout ? "response timed out"
@@ -632,10 +666,7 @@ void DownstreamConn::reject(int status, const char* why) {
   spdlog::info("listener {}: client {}: {} {}: {}", listener_.config->name,
                std::string_view(client_ip_, client_ip_len_), status, http::status_text(status),
                why);
-  if (ex_->up) {
-    ex_->up->abort();
-    ex_->up = nullptr;
-  }
+  detach_upstream(true);
   if (ex_->response_started) {
     abort();
     return;
@@ -660,6 +691,7 @@ void DownstreamConn::write_client(const uv_buf_t* bufs, unsigned count, const co
   if (rc == 0) {
     client_write_pending_ = true;
     client_pin_ = pin;
+    idle_timeouts_.arm(send_timer_);  // a client that stops reading is dropped
     if (ex_->up && !upstream_paused_) {
       upstream_paused_ = true;
       ex_->up->pause_response();
@@ -679,6 +711,7 @@ void DownstreamConn::on_write_done(int status) {
 
 void DownstreamConn::after_client_write() {
   client_write_pending_ = false;
+  send_timer_.cancel();
   client_pin_.reset();
   if (ex_ && ex_->up && upstream_paused_) {
     upstream_paused_ = false;
@@ -705,10 +738,7 @@ void DownstreamConn::finish_exchange() {
                     : std::string_view{},
                 std::string_view(ex.request_id.data(), ex.request_id_len)});
   }
-  if (ex.up) {
-    ex.up->release();
-    ex.up = nullptr;
-  }
+  detach_upstream(false);
   release_upstream_accounting();
   bool close = close_after_ || !ex.keep_alive || !ex.request_complete || worker_.draining();
   worker_.return_exchange(std::move(ex_));
@@ -718,8 +748,7 @@ void DownstreamConn::finish_exchange() {
     this->close();
     return;
   }
-  timer_.set_tag(kIdleTimeout);
-  idle_timeouts_.arm(timer_);
+  arm_timer(kIdleTimeout);
   pump();  // a pipelined request may be waiting in the buffer
 }
 
@@ -745,7 +774,14 @@ void DownstreamConn::on_timeout(int tag) {
       if (!ex_ && end_ == 0) close();
       else reject(408, "request head not received within header_timeout");
       break;
-    default: reject(408, "request body stalled"); break;
+    case kBodyTimeout: reject(408, "request body stalled longer than idle_timeout"); break;
+    case kSendTimeout:
+      // A reset, not a FIN queued behind data the client will never read.
+      spdlog::info("client {}: not reading its response for idle_timeout; resetting",
+                   std::string_view(client_ip_, client_ip_len_));
+      reset_after_close_ = true;
+      close();
+      break;
   }
 }
 
@@ -760,17 +796,16 @@ void DownstreamConn::close() {
   if (closing_) return;
   closing_ = true;
   timer_.cancel();
+  send_timer_.cancel();
   if (ex_) {
-    if (ex_->up) {
-      ex_->up->abort();
-      ex_->up = nullptr;
-    }
+    detach_upstream(true);
     release_upstream_accounting();
     worker_.return_exchange(std::move(ex_));
   }
   reading_ = false;
   in_.reset();
-  transport_->close();
+  if (reset_after_close_) transport_->close_reset();
+  else transport_->close();
 }
 
 void DownstreamConn::on_closed() {

@@ -61,7 +61,7 @@ class DownstreamConn final : public core::TransportEvents,
   bool on_body_data(const char* at, size_t n) override;
 
  private:
-  enum Tag { kIdleTimeout, kHeaderTimeout, kBodyTimeout };
+  enum Tag { kIdleTimeout, kHeaderTimeout, kBodyTimeout, kSendTimeout };
   enum class Pause { None, HeadDone, MessageDone };
 
   // Parses buffered input as far as the current request allows, relaying body bytes.
@@ -72,6 +72,8 @@ class DownstreamConn final : public core::TransportEvents,
   bool choose_endpoint(int avoid);
   void end_attempt();
   void release_upstream_accounting();
+  void detach_upstream(bool abort);
+  void arm_timer(Tag tag);
   void connect_upstream(bool fresh_only);
   bool can_retry(uint32_t on);
   void retry();
@@ -98,7 +100,9 @@ class DownstreamConn final : public core::TransportEvents,
   core::DeadlineList& idle_timeouts_;
   std::unique_ptr<core::Transport> transport_;
   http::MessageParser parser_;
-  core::TimerLink timer_;
+  core::TimerLink timer_;       // header, body-inactivity or keep-alive idle deadline
+  core::TimerLink send_timer_;  // a queued write to the client must finish in idle_timeout
+  Tag timer_tag_ = kHeaderTimeout;
   core::BufRef in_;
   uint32_t parsed_ = 0;
   uint32_t end_ = 0;
@@ -119,6 +123,7 @@ class DownstreamConn final : public core::TransportEvents,
   bool upstream_paused_ = false;
   bool in_pump_ = false;
   bool pump_again_ = false;
+  bool reset_after_close_ = false;  // close with a TCP reset (client stopped reading)
 };
 
 }  // namespace portico::proxy

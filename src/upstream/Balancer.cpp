@@ -27,16 +27,20 @@ bool any_usable(const EndpointView& view) {
   return false;
 }
 
-std::span<const std::string_view> balancer_kinds() { return kKinds; }
+std::span<const std::string_view> balancer_kinds() {
+  return kKinds;
+}
 
 bool is_balancer_kind(std::string_view kind) {
   return std::find(kKinds.begin(), kKinds.end(), kind) != kKinds.end();
 }
 
-bool balancer_uses_hash(std::string_view kind) { return kind == "ring_hash" || kind == "maglev"; }
+bool balancer_uses_hash(std::string_view kind) {
+  return kind == "ring_hash" || kind == "maglev";
+}
 
-std::shared_ptr<const BalancerPlan> make_balancer_plan(std::string_view kind,
-                                                       std::span<const BalancerEndpoint> endpoints) {
+std::shared_ptr<const BalancerPlan> make_balancer_plan(
+    std::string_view kind, std::span<const BalancerEndpoint> endpoints) {
   using namespace balancers;
   if (kind == "round_robin") return make_round_robin_plan(endpoints);
   if (kind == "weighted_round_robin") return make_smooth_weighted_round_robin_plan(endpoints);
@@ -49,7 +53,8 @@ std::shared_ptr<const BalancerPlan> make_balancer_plan(std::string_view kind,
 }
 
 std::unique_ptr<Balancer> make_balancer(std::string_view kind,
-                                        std::span<const BalancerEndpoint> endpoints, uint64_t seed) {
+                                        std::span<const BalancerEndpoint> endpoints,
+                                        uint64_t seed) {
   auto plan = make_balancer_plan(kind, endpoints);
   return plan ? plan->instantiate(seed) : nullptr;
 }

@@ -7,7 +7,9 @@ namespace {
 constexpr uint64_t kK1 = 0x9E3779B97F4A7C15ull;
 constexpr uint64_t kK2 = 0xC2B2AE3D27D4EB4Full;
 
-constexpr uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+constexpr uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 // Up to 8 bytes as a little-endian word, whatever the host's byte order.
 uint64_t load_le(const char* p, size_t n) {
@@ -16,9 +18,13 @@ uint64_t load_le(const char* p, size_t n) {
   return w;
 }
 
-constexpr uint64_t scramble(uint64_t w) { return rotl(w * kK2, 31) * kK1; }
+constexpr uint64_t scramble(uint64_t w) {
+  return rotl(w * kK2, 31) * kK1;
+}
 
-constexpr bool is_ows(char c) { return c == ' ' || c == '\t'; }
+constexpr bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);

@@ -85,11 +85,14 @@ void UpstreamConn::pause_response() {
   if (paused_) return;
   paused_ = true;
   transport_->read_stop();
+  // The client is slow, not the upstream: no response timeout while we do not read.
+  if (request_done_ && !complete_) timer_.cancel();
 }
 
 void UpstreamConn::resume_response() {
   if (!paused_) return;
   paused_ = false;
+  if (request_done_ && !complete_) pool_.response_timeouts().arm(timer_);
   process();
   if (!transport_->closing() && client_ && !paused_) transport_->read_start();
 }
@@ -125,7 +128,17 @@ void UpstreamConn::on_read(size_t n) {
     close();
     return;
   }
-  if (request_done_ && !complete_) pool_.response_timeouts().arm(timer_);
+  if (complete_) {
+    // More bytes after a complete response (while the client's request body is still
+    // arriving): the upstream is out of step. Drop them and never pool this connection,
+    // or they would be served as the next client's response.
+    reusable_ = false;
+    transport_->read_stop();
+    in_.reset();
+    parsed_ = end_ = 0;
+    return;
+  }
+  if (request_done_) pool_.response_timeouts().arm(timer_);
   process();
 }
 
@@ -251,16 +264,16 @@ void UpstreamConn::on_timeout(int tag) {
 
 void UpstreamConn::release() {
   client_ = nullptr;
-  if (!complete_ || !request_done_ || !reusable_ || transport_->write_pending() || !connected_) {
+  if (!complete_ || !request_done_ || !reusable_ || transport_->write_pending() || !connected_ ||
+      (in_ && parsed_ != end_)) {
     close();
     return;
   }
   parser_.reset();
   settle_buffer();
-  if (paused_) {
-    paused_ = false;
-    transport_->read_start();
-  }
+  // An idle connection must be reading, to notice the upstream closing it.
+  paused_ = false;
+  transport_->read_start();
   if (!pool_.put_idle(this)) {
     close();
     return;

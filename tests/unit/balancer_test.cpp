@@ -50,7 +50,9 @@ struct Pool {
   std::vector<BalancerEndpoint> endpoints;
 };
 
-bool is_hash_kind(std::string_view kind) { return balancer_uses_hash(kind); }
+bool is_hash_kind(std::string_view kind) {
+  return balancer_uses_hash(kind);
+}
 
 // Random request keys, the same sequence in every run.
 std::vector<uint64_t> random_keys(size_t count, uint64_t seed = 7) {
@@ -81,17 +83,20 @@ double max_deviation(const std::vector<int>& counts, const std::vector<double>& 
   for (double e : expected) sum += e;
   for (int c : counts) total += c;
   for (size_t i = 0; i < counts.size(); ++i) {
-    if (expected[i] == 0) { EXPECT_EQ(counts[i], 0) << "endpoint " << i; }
+    if (expected[i] == 0) {
+      EXPECT_EQ(counts[i], 0) << "endpoint " << i;
+    }
     worst = std::max(worst, std::abs(100.0 * counts[i] / total - 100.0 * expected[i] / sum));
   }
   return worst;
 }
 
-std::vector<double> as_doubles(const std::vector<uint32_t>& w) { return {w.begin(), w.end()}; }
+std::vector<double> as_doubles(const std::vector<uint32_t>& w) {
+  return {w.begin(), w.end()};
+}
 
-const std::vector<std::string_view> kAllKinds = {"round_robin", "weighted_round_robin",
-                                                  "least_request", "p2c", "random", "ring_hash",
-                                                  "maglev"};
+const std::vector<std::string_view> kAllKinds = {
+    "round_robin", "weighted_round_robin", "least_request", "p2c", "random", "ring_hash", "maglev"};
 
 TEST(Balancer, KindsAreKnown) {
   EXPECT_EQ(std::vector<std::string_view>(balancer_kinds().begin(), balancer_kinds().end()),
@@ -255,8 +260,7 @@ TEST(Balancer, SmoothWeightedRoundRobinLongCyclesAreScaled) {
   Pool pool(weights);
   FakeView view(weights.size());
   auto b = make_balancer("weighted_round_robin", pool.endpoints, 1);
-  EXPECT_LE(max_deviation(count_picks(*b, view, "weighted_round_robin"), as_doubles(weights)),
-            0.1);
+  EXPECT_LE(max_deviation(count_picks(*b, view, "weighted_round_robin"), as_doubles(weights)), 0.1);
 }
 
 TEST(Balancer, LeastRequestPrefersFewerOutstanding) {
@@ -329,7 +333,9 @@ TEST(Balancer, LeastRequestLargePoolsCompareASample) {
   // The others share the remaining picks (about 1.5% each, 2.5% for the ones whose
   // windows never reach endpoint 17).
   for (size_t i = 0; i < counts.size(); ++i)
-    if (i != 17) { EXPECT_LT(counts[i], kPicks * 3 / 100); }
+    if (i != 17) {
+      EXPECT_LT(counts[i], kPicks * 3 / 100);
+    }
 
   // An idle large pool is shared evenly.
   std::fill(view.load_.begin(), view.load_.end(), 0);
@@ -417,9 +423,9 @@ TEST(Balancer, HashMappingIsPinned) {
   // If this fails the ring or table construction changed, and sticky keys would move.
   Pool pool({1, 1, 2, 1, 3});
   FakeView view(5);
-  const std::vector<std::string> requests = {"user-1", "user-2", "user-3", "user-4", "user-5",
-                                             "user-6", "user-7", "user-8", "/a", "/b", "/c",
-                                             "10.1.1.1"};
+  const std::vector<std::string> requests = {"user-1", "user-2", "user-3", "user-4",
+                                             "user-5", "user-6", "user-7", "user-8",
+                                             "/a",     "/b",     "/c",     "10.1.1.1"};
   for (auto kind : kHashKinds) {
     auto b = make_balancer(kind, pool.endpoints, 0);
     std::vector<int> got;
@@ -456,7 +462,9 @@ TEST(Balancer, HashRemovingAnEndpointMovesFewKeys) {
       double from_present_pct = 100.0 * moved_from_present / kPicks;
       EXPECT_LE(moved_pct, 100.0 / double(n) + kTolerancePoints) << kind << " n=" << n;
       EXPECT_LE(from_present_pct, kTolerancePoints) << kind << " n=" << n;
-      if (kind == "ring_hash") { EXPECT_EQ(moved_from_present, 0) << n; }
+      if (kind == "ring_hash") {
+        EXPECT_EQ(moved_from_present, 0) << n;
+      }
       RecordProperty(std::string(kind) + "_n" + std::to_string(n),
                      std::to_string(moved_pct) + "/" + std::to_string(from_present_pct));
     }
@@ -477,7 +485,9 @@ TEST(Balancer, HashUnusableEndpointMovesOnlyItsKeys) {
     EXPECT_EQ(map_keys(*other, view, keys), during) << kind;
     for (size_t i = 0; i < keys.size(); ++i) {
       ASSERT_NE(during[i], 3) << kind;
-      if (before[i] != 3) { ASSERT_EQ(during[i], before[i]) << kind; }
+      if (before[i] != 3) {
+        ASSERT_EQ(during[i], before[i]) << kind;
+      }
     }
     view.usable_[3] = 1;
     EXPECT_EQ(map_keys(*b, view, keys), before) << kind;  // and come back when it does

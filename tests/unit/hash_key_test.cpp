@@ -52,9 +52,8 @@ TEST(HashKey, HashBytesSeesLengthAndEveryByte) {
   EXPECT_GE(worst, 16);
 }
 
-std::optional<uint64_t> hash_of(HashKey::Kind kind, std::string name,
-                                std::vector<Header> headers, std::string_view path = "/p",
-                                std::string_view ip = "192.0.2.1") {
+std::optional<uint64_t> hash_of(HashKey::Kind kind, std::string name, std::vector<Header> headers,
+                                std::string_view path = "/p", std::string_view ip = "192.0.2.1") {
   HashKey key{kind, std::move(name)};
   return request_hash(key, RequestKeyView{path, ip, headers});
 }
@@ -103,14 +102,14 @@ TEST(HashKey, CookieNameMustMatchExactly) {
   EXPECT_EQ(cookie("uid", {{"Cookie", "uid2=x; xuid=y"}}), std::nullopt);
   EXPECT_EQ(cookie("uid", {{"Cookie", "UID=x"}}), std::nullopt);  // cookie names: exact case
   EXPECT_EQ(cookie("uid2", {{"Cookie", "uid=x"}}), std::nullopt);
-  EXPECT_EQ(cookie("uid", {{"Cookie", "uid"}}), std::nullopt);        // no '=': not a cookie
-  EXPECT_EQ(cookie("uid", {{"Cookie", "x=uid=1"}}), std::nullopt);    // '=' inside a value
+  EXPECT_EQ(cookie("uid", {{"Cookie", "uid"}}), std::nullopt);      // no '=': not a cookie
+  EXPECT_EQ(cookie("uid", {{"Cookie", "x=uid=1"}}), std::nullopt);  // '=' inside a value
   EXPECT_EQ(cookie("x", {{"Cookie", "x=uid=1"}}), hash_bytes("uid=1"));
 }
 
 TEST(HashKey, CookieAcrossSeveralHeaders) {
-  std::vector<Header> headers = {{"Cookie", "a=1"}, {"Accept", "uid=no"}, {"Cookie", "uid=42; b=2"},
-                                 {"Cookie", "uid=43"}};
+  std::vector<Header> headers = {
+      {"Cookie", "a=1"}, {"Accept", "uid=no"}, {"Cookie", "uid=42; b=2"}, {"Cookie", "uid=43"}};
   EXPECT_EQ(cookie("uid", headers), hash_bytes("42"));  // the first occurrence wins
   EXPECT_EQ(cookie("b", headers), hash_bytes("2"));
   EXPECT_EQ(cookie("a", headers), hash_bytes("1"));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 #include <vector>
 
 #include "upstream/balancers/Rng.h"
@@ -80,7 +81,8 @@ std::unique_ptr<Balancer> LeastRequestPlan::instantiate(uint64_t seed) const {
 
 }  // namespace
 
-std::shared_ptr<const BalancerPlan> make_least_request_plan(std::span<const BalancerEndpoint> endpoints) {
+std::shared_ptr<const BalancerPlan> make_least_request_plan(
+    std::span<const BalancerEndpoint> endpoints) {
   return std::make_shared<LeastRequestPlan>(endpoints);
 }
 

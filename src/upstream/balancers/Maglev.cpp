@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 #include <vector>
 
 #include "upstream/HashKey.h"
@@ -65,7 +66,8 @@ class MaglevPlan final : public BalancerPlan {
         t.credit += weights[t.endpoint];
         if (t.credit < max_weight) continue;
         t.credit -= max_weight;
-        while (table_[t.slot] != kFree) t.slot = t.slot + t.step >= m ? t.slot + t.step - m : t.slot + t.step;
+        while (table_[t.slot] != kFree)
+          t.slot = t.slot + t.step >= m ? t.slot + t.step - m : t.slot + t.step;
         table_[t.slot] = t.endpoint;
         if (++filled == m) break;
       }
@@ -98,7 +100,8 @@ class MaglevPlan final : public BalancerPlan {
 
 class Maglev final : public Balancer {
  public:
-  Maglev(std::shared_ptr<const MaglevPlan> plan, uint64_t seed) : plan_(std::move(plan)), rng_(seed) {}
+  Maglev(std::shared_ptr<const MaglevPlan> plan, uint64_t seed)
+      : plan_(std::move(plan)), rng_(seed) {}
 
   int pick(const EndpointView& view, std::optional<uint64_t> hash) override {
     assert(view.size() == plan_->sampler().size());

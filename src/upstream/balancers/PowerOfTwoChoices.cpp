@@ -1,6 +1,7 @@
 #include "upstream/balancers/PowerOfTwoChoices.h"
 
 #include <cassert>
+#include <utility>
 
 #include "upstream/balancers/Rng.h"
 #include "upstream/balancers/WeightedSampler.h"
@@ -11,7 +12,8 @@ namespace {
 
 class PowerOfTwoChoicesPlan final : public BalancerPlan {
  public:
-  explicit PowerOfTwoChoicesPlan(std::span<const BalancerEndpoint> endpoints) : sampler_(endpoints) {}
+  explicit PowerOfTwoChoicesPlan(std::span<const BalancerEndpoint> endpoints)
+      : sampler_(endpoints) {}
   std::unique_ptr<Balancer> instantiate(uint64_t seed) const override;
   const WeightedSampler& sampler() const { return sampler_; }
 

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cassert>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "upstream/HashKey.h"
@@ -119,7 +120,8 @@ std::unique_ptr<Balancer> RingHashPlan::instantiate(uint64_t seed) const {
 
 }  // namespace
 
-std::shared_ptr<const BalancerPlan> make_ring_hash_plan(std::span<const BalancerEndpoint> endpoints) {
+std::shared_ptr<const BalancerPlan> make_ring_hash_plan(
+    std::span<const BalancerEndpoint> endpoints) {
   return std::make_shared<RingHashPlan>(endpoints);
 }
 

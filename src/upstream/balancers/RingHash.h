@@ -2,13 +2,15 @@
 // points on a 64-bit ring, in number proportional to its weight; a request key goes to
 // the owner of the first point at or after it, found by binary search in the few points
 // of its bucket (O(1) expected, O(log points) at worst).
-// An endpoint's points depend only on its own key and weight, so adding or removing an
+// An endpoint's points depend only on its own key and weight (in lowest terms with the
+// others', which removing one rarely changes), so adding or removing an
 // endpoint moves only the keys it gains or loses; when an owner is unusable the key
 // walks on to the next point's owner (see ClockwiseWalk.h).
 //
 // Points: with weights in lowest terms (Weights.h), endpoint e with key hash
 // k = hash_bytes(e.key) and weight w owns mix64(k + j * 0x9E3779B97F4A7C15) for
-// j = 1 .. w * kPointsPerWeight; a request key h is looked up at mix64(h). Equal points
+// j = 1 .. w * kRingPointsPerWeight (fewer for huge pools, see kMaxRingPoints); a
+// request key h is looked up at mix64(h). Equal points
 // are ordered by the owners' key hashes, so the endpoints' order in the config does not
 // matter.
 #pragma once
@@ -32,6 +34,7 @@ constexpr uint32_t kRingPointsPerWeight = 2048;
 // moves more keys than the minimum.
 constexpr uint64_t kMaxRingPoints = 1 << 19;
 
-std::shared_ptr<const BalancerPlan> make_ring_hash_plan(std::span<const BalancerEndpoint> endpoints);
+std::shared_ptr<const BalancerPlan> make_ring_hash_plan(
+    std::span<const BalancerEndpoint> endpoints);
 
 }  // namespace portico::upstream::balancers

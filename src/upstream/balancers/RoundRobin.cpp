@@ -1,6 +1,7 @@
 #include "upstream/balancers/RoundRobin.h"
 
 #include <cassert>
+#include <utility>
 
 #include "upstream/balancers/Rng.h"
 
@@ -20,6 +21,7 @@ class RoundRobinPlan final : public BalancerPlan {
 
 class RoundRobin final : public Balancer {
  public:
+  // Workers start at different endpoints, so their first requests spread.
   RoundRobin(std::shared_ptr<const RoundRobinPlan> plan, uint64_t seed)
       : plan_(std::move(plan)), next_(plan_->size() ? Rng(seed).below(plan_->size()) : 0) {}
 
@@ -50,7 +52,8 @@ std::unique_ptr<Balancer> RoundRobinPlan::instantiate(uint64_t seed) const {
 
 }  // namespace
 
-std::shared_ptr<const BalancerPlan> make_round_robin_plan(std::span<const BalancerEndpoint> endpoints) {
+std::shared_ptr<const BalancerPlan> make_round_robin_plan(
+    std::span<const BalancerEndpoint> endpoints) {
   return std::make_shared<RoundRobinPlan>(endpoints.size());
 }
 

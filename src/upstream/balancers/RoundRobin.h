@@ -8,6 +8,7 @@
 
 namespace portico::upstream::balancers {
 
-std::shared_ptr<const BalancerPlan> make_round_robin_plan(std::span<const BalancerEndpoint> endpoints);
+std::shared_ptr<const BalancerPlan> make_round_robin_plan(
+    std::span<const BalancerEndpoint> endpoints);
 
 }  // namespace portico::upstream::balancers

@@ -1,6 +1,7 @@
 #include "upstream/balancers/SmoothWeightedRoundRobin.h"
 
 #include <cassert>
+#include <utility>
 #include <vector>
 
 #include "upstream/balancers/Rng.h"
@@ -61,8 +62,7 @@ class SmoothWeightedRoundRobinPlan final : public BalancerPlan {
 
 class SmoothWeightedRoundRobin final : public Balancer {
  public:
-  SmoothWeightedRoundRobin(std::shared_ptr<const SmoothWeightedRoundRobinPlan> plan,
-                           uint64_t seed)
+  SmoothWeightedRoundRobin(std::shared_ptr<const SmoothWeightedRoundRobinPlan> plan, uint64_t seed)
       : plan_(std::move(plan)), rng_(seed) {
     // Workers start at different points of the cycle, so their first requests spread.
     if (!plan_->cycle().empty()) next_ = rng_.below(plan_->cycle().size());

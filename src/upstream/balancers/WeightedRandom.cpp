@@ -1,6 +1,7 @@
 #include "upstream/balancers/WeightedRandom.h"
 
 #include <cassert>
+#include <utility>
 
 #include "upstream/balancers/Rng.h"
 #include "upstream/balancers/WeightedSampler.h"
@@ -41,7 +42,8 @@ std::unique_ptr<Balancer> WeightedRandomPlan::instantiate(uint64_t seed) const {
 
 }  // namespace
 
-std::shared_ptr<const BalancerPlan> make_weighted_random_plan(std::span<const BalancerEndpoint> endpoints) {
+std::shared_ptr<const BalancerPlan> make_weighted_random_plan(
+    std::span<const BalancerEndpoint> endpoints) {
   return std::make_shared<WeightedRandomPlan>(endpoints);
 }
 

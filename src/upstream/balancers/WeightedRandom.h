@@ -8,6 +8,7 @@
 
 namespace portico::upstream::balancers {
 
-std::shared_ptr<const BalancerPlan> make_weighted_random_plan(std::span<const BalancerEndpoint> endpoints);
+std::shared_ptr<const BalancerPlan> make_weighted_random_plan(
+    std::span<const BalancerEndpoint> endpoints);
 
 }  // namespace portico::upstream::balancers

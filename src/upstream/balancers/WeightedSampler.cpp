@@ -70,12 +70,16 @@ int WeightedSampler::pick_exactly(const EndpointView& view, Rng& rng, int exclud
     if (int(i) != exclude && view.usable(i)) usable_total += weights_[i];
   if (usable_total == 0) return -1;
   uint64_t target = rng.below(usable_total);
+  int last = -1;
   for (size_t i = 0; i < weights_.size(); ++i) {
     if (int(i) == exclude || !view.usable(i)) continue;
     if (target < weights_[i]) return int(i);
     target -= weights_[i];
+    last = int(i);
   }
-  return -1;  // unreachable unless the view changed between the two passes
+  // Endpoint state is shared with other threads and may change between the two passes:
+  // an endpoint that went down since the first is no reason to give up.
+  return last;
 }
 
 }  // namespace portico::upstream::balancers

@@ -1,5 +1,7 @@
 #include "harness/HttpClient.h"
 
+#include <poll.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -106,6 +108,15 @@ std::vector<HttpResponse> HttpClient::ReadResponses(size_t n, const ReadOptions&
     out.push_back(std::move(*resp));
   }
   return out;
+}
+
+bool HttpClient::WaitForCloseWithoutReading(Ms timeout) {
+  if (!fd_) return true;
+  pollfd p{fd_.get(), POLLRDHUP, 0};
+  int n = ::poll(&p, 1, int(timeout.count()));
+  if (n > 0 && (p.revents & (POLLERR | POLLHUP | POLLRDHUP))) return true;
+  error_ = "connection still open after " + std::to_string(timeout.count()) + " ms";
+  return false;
 }
 
 bool HttpClient::WaitForClose(Ms timeout) {

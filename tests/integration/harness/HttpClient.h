@@ -47,6 +47,8 @@ class HttpClient {
   // Waits until the server closes the connection (EOF or reset). Bytes that arrive meanwhile
   // are kept (see unread()).
   bool WaitForClose(Ms timeout);
+  // Waits for the peer to reset or close the connection without reading what it sent.
+  bool WaitForCloseWithoutReading(Ms timeout);
   bool peer_closed() const { return eof_; }
 
   // Raw receive (bypasses the parser): appends at most `cap` bytes to *out.
