@@ -84,6 +84,9 @@ std::unique_ptr<proxy::Exchange> Worker::take_exchange() {
 }
 
 void Worker::return_exchange(std::unique_ptr<proxy::Exchange> ex) {
+  // An exchange that grew for an unusual request (thousands of headers) is not kept.
+  constexpr size_t kMaxKeptBytes = 64 * 1024;
+  if (ex->footprint() > kMaxKeptBytes) return;
   // Enough for the requests a worker has in flight at once in steady state; a burst
   // beyond it is freed rather than kept for ever.
   constexpr size_t kMaxFree = 128;

@@ -77,6 +77,9 @@ class HeadCollector {
   std::string_view status_text(const char* base) const { return status_.in(base); }
   const std::vector<Header>& headers() const { return headers_; }
   size_t header_count() const { return spans_.size(); }
+  size_t footprint() const {
+    return spans_.capacity() * sizeof(HeaderSpan) + headers_.capacity() * sizeof(Header);
+  }
 
  private:
   struct HeaderSpan {

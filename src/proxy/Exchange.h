@@ -45,6 +45,12 @@ struct Exchange {
     retried = up_request_done = false;
   }
 
+  // Heap bytes held by reusable capacity.
+  size_t footprint() const {
+    return head.footprint() + method.capacity() + target.capacity() + upstream_head.capacity() +
+           response_head.capacity();
+  }
+
   http::HeadCollector head;
   http::ConnectionTokens conn;
   std::string method;  // copies for the access log: the read buffer may be gone by then

@@ -33,8 +33,12 @@ bool PoolState::usable(size_t i, uint64_t now_ms) const {
 bool PoolState::record(size_t i, Outcome outcome, uint64_t now_ms) {
   EndpointHealth& e = *endpoints_[i];
   if (outcome == Outcome::Success) {
-    e.consecutive_5xx.store(0, std::memory_order_relaxed);
-    e.consecutive_gateway.store(0, std::memory_order_relaxed);
+    // Read before writing: every request succeeds here, and a store would bounce the
+    // cache line between workers even when the counters are already zero.
+    if (e.consecutive_5xx.load(std::memory_order_relaxed))
+      e.consecutive_5xx.store(0, std::memory_order_relaxed);
+    if (e.consecutive_gateway.load(std::memory_order_relaxed))
+      e.consecutive_gateway.store(0, std::memory_order_relaxed);
     return false;
   }
   const config::Outlier& o = config_.outlier;

@@ -15,7 +15,8 @@
 
 namespace portico::upstream {
 
-struct EndpointHealth {
+// One cache line each, so workers updating different endpoints do not contend.
+struct alignas(64) EndpointHealth {
   std::atomic<bool> active_healthy{true};      // set by the active health checker
   std::atomic<uint64_t> ejected_until_ms{0};   // outlier ejection end (uv_now clock)
   std::atomic<uint32_t> ejections{0};          // times ejected: the next ejection lasts longer
@@ -73,7 +74,7 @@ class PoolState {
  private:
   const config::Upstream& config_;
   std::vector<std::unique_ptr<EndpointHealth>> endpoints_;  // atomics cannot move
-  std::atomic<uint32_t> requests_active_{0};
+  alignas(64) std::atomic<uint32_t> requests_active_{0};
   std::atomic<uint32_t> retries_active_{0};
   std::atomic<uint32_t> pending_{0};
   std::mutex ejection_mutex_;
