@@ -10,6 +10,7 @@
 
 #include "core/Runtime.h"
 #include "core/Worker.h"
+#include "health/HealthChecker.h"
 #include "log/AccessLog.h"
 
 namespace portico::app {
@@ -20,6 +21,7 @@ struct SignalContext {
   std::vector<std::unique_ptr<core::Worker>>* workers;
   std::vector<uv_signal_t*> handles;
   bool stopping = false;
+  health::HealthChecker* checker = nullptr;
 };
 
 void on_signal(uv_signal_t* handle, int signum) {
@@ -32,6 +34,7 @@ void on_signal(uv_signal_t* handle, int signum) {
   ctx->stopping = true;
   spdlog::info("{}: draining in-flight requests, then exiting", strsignal(signum));
   for (auto& w : *ctx->workers) w->request_stop();
+  if (ctx->checker) ctx->checker->stop();  // its timers and probes keep the loop alive
   for (uv_signal_t* h : ctx->handles) uv_close(reinterpret_cast<uv_handle_t*>(h), nullptr);
 }
 
@@ -75,6 +78,9 @@ int run_server(config::Config config) {
   }
 
   for (auto& w : workers) w->start();
+  health::HealthChecker checker(&loop, runtime);
+  ctx.checker = &checker;
+  checker.start();
   for (const auto& l : runtime->config().listeners)
     spdlog::info("listener {} on {} ({} routes)", l.name, l.address.text, l.routes.size());
   spdlog::info("portico {} running with {} worker{}", PORTICO_VERSION, n, n == 1 ? "" : "s");

@@ -82,7 +82,7 @@ UpstreamResponse BodySummaryResponse(const HttpRequest& request) {
   return r;
 }
 
-TestUpstream::TestUpstream(UpstreamHandler handler, UpstreamOptions options)
+TestUpstream::TestUpstream(BindPort bind, UpstreamHandler handler, UpstreamOptions options)
     : options_(options), handler_(std::move(handler)) {
   listener_ = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!listener_) throw std::runtime_error("upstream: socket() failed");
@@ -91,6 +91,7 @@ TestUpstream::TestUpstream(UpstreamHandler handler, UpstreamOptions options)
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(bind.port);
   if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(listener_.get(), 512) != 0) {
     throw std::runtime_error("upstream: bind/listen failed");

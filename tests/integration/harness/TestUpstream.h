@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "harness/Deadline.h"
@@ -63,10 +64,20 @@ UpstreamResponse EchoResponse(const HttpRequest& request);
 // 200 with "size=N checksum=H" of the request body (for large uploads).
 UpstreamResponse BodySummaryResponse(const HttpRequest& request);
 
+// A given port for TestUpstream to listen on, e.g. to bring back an upstream that a test
+// stopped, on the address the proxy already knows.
+struct BindPort {
+  uint16_t port = 0;  // 0: any free port
+};
+
 class TestUpstream {
  public:
-  explicit TestUpstream(UpstreamHandler handler = DefaultResponse, UpstreamOptions options = {});
+  explicit TestUpstream(UpstreamHandler handler = DefaultResponse, UpstreamOptions options = {})
+      : TestUpstream(BindPort{}, std::move(handler), options) {}
   explicit TestUpstream(UpstreamOptions options) : TestUpstream(DefaultResponse, options) {}
+  // Listens on 127.0.0.1:port; throws std::runtime_error when the port cannot be bound.
+  explicit TestUpstream(BindPort bind, UpstreamHandler handler = DefaultResponse,
+                        UpstreamOptions options = {});
   ~TestUpstream();
   TestUpstream(const TestUpstream&) = delete;
   TestUpstream& operator=(const TestUpstream&) = delete;

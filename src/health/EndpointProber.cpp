@@ -1,0 +1,102 @@
+#include "health/EndpointProber.h"
+
+#include <spdlog/spdlog.h>
+
+#include "health/HttpProbe.h"
+#include "health/Jitter.h"
+
+namespace portico::health {
+
+EndpointProber::EndpointProber(uv_loop_t* loop, const config::Upstream& upstream, size_t endpoint,
+                               upstream::EndpointHealth& health, uint64_t seed)
+    : loop_(loop),
+      upstream_(upstream),
+      endpoint_(upstream.endpoints[endpoint]),
+      check_(upstream.health_check),
+      health_(health),
+      state_(check_.healthy_threshold, check_.unhealthy_threshold),
+      rng_(seed) {
+  if (check_.type == config::HealthCheck::Type::Http) request_ = probe_request(check_, endpoint_);
+}
+
+EndpointProber::~EndpointProber() {
+  stop();
+}
+
+void EndpointProber::start() {
+  if (timer_) return;
+  timer_ = std::make_unique<uv_timer_t>();
+  uv_timer_init(loop_, timer_.get());
+  timer_->data = this;
+  uv_timer_start(timer_.get(), on_timer, 0, 0);
+}
+
+void EndpointProber::stop() {
+  if (probe_) {
+    probe_->cancel();
+    probe_ = nullptr;
+  }
+  if (!timer_) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_.release()),
+           [](uv_handle_t* h) { std::unique_ptr<uv_timer_t>(reinterpret_cast<uv_timer_t*>(h)); });
+}
+
+void EndpointProber::on_timer(uv_timer_t* timer) {
+  auto* self = static_cast<EndpointProber*>(timer->data);
+  if (self->probe_) {
+    self->on_probe_timeout();
+  } else {
+    self->begin_probe();
+  }
+}
+
+void EndpointProber::begin_probe() {
+  probe_started_ms_ = uv_now(loop_);
+  // The timeout is armed first: a probe that fails at once re-arms the timer for the
+  // next interval from inside connect().
+  uv_timer_start(timer_.get(), on_timer, uint64_t(check_.timeout.count()), 0);
+  Probe::Check c{request_, &check_.expected_statuses};
+  probe_ = Probe::create(loop_, std::move(c), this);
+  probe_->connect(reinterpret_cast<const sockaddr*>(&endpoint_.address.storage));
+}
+
+void EndpointProber::on_probe_timeout() {
+  probe_->cancel();
+  probe_ = nullptr;
+  count({false, "no answer within " + std::to_string(check_.timeout.count()) + "ms"});
+}
+
+void EndpointProber::on_probe_done(ProbeResult result) {
+  probe_ = nullptr;
+  count(std::move(result));
+}
+
+void EndpointProber::count(ProbeResult result) {
+  if (!result.ok) {
+    spdlog::debug("upstream {} endpoint {}: health probe failed: {}", upstream_.name,
+                  endpoint_.address.text, result.reason);
+  }
+  switch (state_.record(result.ok)) {
+    case HealthState::Change::BecameUnhealthy:
+      health_.active_healthy.store(false, std::memory_order_relaxed);
+      spdlog::warn("upstream {} endpoint {} is unhealthy: {} ({} consecutive failures)",
+                   upstream_.name, endpoint_.address.text, result.reason,
+                   state_.consecutive_failures());
+      break;
+    case HealthState::Change::BecameHealthy:
+      health_.active_healthy.store(true, std::memory_order_relaxed);
+      spdlog::info("upstream {} endpoint {} is healthy again ({} consecutive successes)",
+                   upstream_.name, endpoint_.address.text, state_.consecutive_successes());
+      break;
+    case HealthState::Change::None:
+      break;
+  }
+  // Probes keep their rhythm from start to start; one that took long (at most the
+  // timeout) never makes the next one start before it has ended.
+  uint64_t period = uint64_t(
+      jittered_interval(check_.interval, check_.jitter, unit_from_bits(rng_.next())).count());
+  uint64_t elapsed = uv_now(loop_) - probe_started_ms_;
+  uv_timer_start(timer_.get(), on_timer, period > elapsed ? period - elapsed : 0, 0);
+}
+
+}  // namespace portico::health
