@@ -171,3 +171,79 @@ TEST_F(UpstreamPool, MaxConnectionsIsOneBoundAcrossWorkers) {
 
 }  // namespace
 }  // namespace portico::it
+
+namespace portico::it {
+namespace {
+
+TEST_F(UpstreamPool, ExhaustedRetryBudgetMeansNoRetry) {
+  ClosedPort dead;
+  TestUpstream good;
+  cfg_.endpoints = {dead.address(), good.address()};
+  cfg_.upstream_extra =
+      "    retries: { attempts: 2, on: [connect_failure], budget: 0%, min_retry_concurrency: 0 }\n";
+  Start();
+  int bad = 0;
+  for (int i = 0; i < 10; ++i) bad += Status() == 502;
+  EXPECT_EQ(bad, 5) << "with no retry budget, failures are answered, not retried";
+}
+
+TEST_F(UpstreamPool, LeastRequestSteersAroundASlowEndpoint) {
+  UpstreamResponse slow_answer;
+  slow_answer.delay = Ms{300};
+  TestUpstream slow([slow_answer](const HttpRequest&) { return slow_answer; });
+  TestUpstream fast;
+  cfg_.endpoints = {slow.address(), fast.address()};
+  cfg_.upstream_extra = "    balance: least_request\n";
+  Start();
+  constexpr int kClients = 4, kEach = 10;
+  std::vector<std::thread> clients;
+  std::atomic<int> failures{0};
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        auto r = Fetch(cfg_.port, Get("/p"), ReadOptions{.timeout = Ms{5000}});
+        if (!r || r->status != 200) ++failures;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(slow.requests_received() + fast.requests_received(), size_t(kClients * kEach));
+  EXPECT_GT(fast.requests_received(), 3 * slow.requests_received())
+      << "slow " << slow.requests_received() << ", fast " << fast.requests_received();
+}
+
+// Outlier ejection lasts its whole time even while the active health check passes.
+TEST_F(UpstreamPool, PassingHealthChecksDoNotEndAnEjection) {
+  TestUpstream sick([](const HttpRequest& r) {
+    UpstreamResponse a;
+    if (r.target != "/healthz") a.delay = Ms{2000};
+    return a;
+  });
+  TestUpstream good;
+  cfg_.endpoints = {sick.address(), good.address()};
+  cfg_.timeouts = "{ connect: 1s, response: 300ms }";
+  cfg_.upstream_extra =
+      "    outlier: { consecutive_gateway_failures: 1, base_ejection_time: 30s, "
+      "max_ejection_percent: 50% }\n"
+      "    health_check: { path: /healthz, interval: 100ms, timeout: 50ms, healthy: 1, "
+      "unhealthy: 1 }\n";
+  Start();
+  int first = Status();
+  if (first == 200) first = Status();
+  ASSERT_EQ(first, 504);
+  auto proxied = [&] {
+    size_t n = 0;
+    for (const auto& r : sick.requests()) n += r.target != "/healthz";
+    return n;
+  };
+  size_t proxied_at_ejection = proxied();
+  // Let several health checks pass on the ejected endpoint.
+  size_t probes = sick.requests_received() - proxied_at_ejection;
+  ASSERT_TRUE(sick.WaitForRequests(proxied_at_ejection + probes + 3, Ms{3000}));
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Status(), 200) << "request " << i;
+  EXPECT_EQ(proxied(), proxied_at_ejection) << "an ejected endpoint got traffic";
+}
+
+}  // namespace
+}  // namespace portico::it
