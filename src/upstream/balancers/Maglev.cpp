@@ -7,6 +7,7 @@
 
 #include "upstream/HashKey.h"
 #include "upstream/balancers/ClockwiseWalk.h"
+#include "upstream/balancers/HashBalancer.h"
 #include "upstream/balancers/Rng.h"
 #include "upstream/balancers/WeightedSampler.h"
 #include "upstream/balancers/Weights.h"
@@ -98,25 +99,9 @@ class MaglevPlan final : public BalancerPlan {
   WeightedSampler sampler_;      // requests without a key
 };
 
-class Maglev final : public Balancer {
- public:
-  Maglev(std::shared_ptr<const MaglevPlan> plan, uint64_t seed)
-      : plan_(std::move(plan)), rng_(seed) {}
-
-  int pick(const EndpointView& view, std::optional<uint64_t> hash) override {
-    assert(view.size() == plan_->sampler().size());
-    if (!hash) return plan_->sampler().pick(view, rng_);
-    return plan_->lookup(*hash, view);
-  }
-
- private:
-  std::shared_ptr<const MaglevPlan> plan_;
-  Rng rng_;
-};
-
 std::unique_ptr<Balancer> MaglevPlan::instantiate(uint64_t seed) const {
-  return std::make_unique<Maglev>(std::static_pointer_cast<const MaglevPlan>(shared_from_this()),
-                                  seed);
+  return std::make_unique<HashBalancer<MaglevPlan>>(
+      std::static_pointer_cast<const MaglevPlan>(shared_from_this()), seed);
 }
 
 }  // namespace

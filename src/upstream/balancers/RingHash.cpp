@@ -9,6 +9,7 @@
 
 #include "upstream/HashKey.h"
 #include "upstream/balancers/ClockwiseWalk.h"
+#include "upstream/balancers/HashBalancer.h"
 #include "upstream/balancers/Rng.h"
 #include "upstream/balancers/WeightedSampler.h"
 #include "upstream/balancers/Weights.h"
@@ -97,24 +98,8 @@ class RingHashPlan final : public BalancerPlan {
   WeightedSampler sampler_;  // requests without a key
 };
 
-class RingHash final : public Balancer {
- public:
-  RingHash(std::shared_ptr<const RingHashPlan> plan, uint64_t seed)
-      : plan_(std::move(plan)), rng_(seed) {}
-
-  int pick(const EndpointView& view, std::optional<uint64_t> hash) override {
-    assert(view.size() == plan_->sampler().size());
-    if (!hash) return plan_->sampler().pick(view, rng_);
-    return plan_->lookup(*hash, view);
-  }
-
- private:
-  std::shared_ptr<const RingHashPlan> plan_;
-  Rng rng_;
-};
-
 std::unique_ptr<Balancer> RingHashPlan::instantiate(uint64_t seed) const {
-  return std::make_unique<RingHash>(
+  return std::make_unique<HashBalancer<RingHashPlan>>(
       std::static_pointer_cast<const RingHashPlan>(shared_from_this()), seed);
 }
 
