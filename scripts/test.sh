@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the unit and integration suites
-# (ctest) in a Release build, then again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# (ctest) in a Release build, then again under AddressSanitizer + UndefinedBehaviorSanitizer, and
+# the integration suite under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,3 +17,11 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPORTICO_SANITIZE=address,und
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+# The threaded parts (workers, the main thread's health checks, shutdown) under
+# ThreadSanitizer: the integration suite drives them through the real binary.
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPORTICO_SANITIZE=thread -DPORTICO_TESTS=ON \
+  >/dev/null
+cmake --build build-tsan -j"$jobs" --target portico portico_integration
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
+  -L integration
