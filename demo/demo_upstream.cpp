@@ -28,9 +28,9 @@
 
 namespace {
 
-constexpr size_t kMaxHeadBytes = 64 * 1024;        // request line + headers
-constexpr size_t kMaxEchoedValue = 512;            // longest header value / target echoed back
-constexpr size_t kWriteHighWater = 1024 * 1024;    // stop reading while this much is unsent
+constexpr size_t kMaxHeadBytes = 64 * 1024;      // request line + headers
+constexpr size_t kMaxEchoedValue = 512;          // longest header value / target echoed back
+constexpr size_t kWriteHighWater = 1024 * 1024;  // stop reading while this much is unsent
 constexpr size_t kReadBufferSize = 64 * 1024;
 
 struct Server;
@@ -54,10 +54,10 @@ struct Conn {
 
   // Responses for the requests of the current read, written together.
   std::string out;
-  size_t unsent = 0;       // bytes handed to uv_write and not yet written
+  size_t unsent = 0;  // bytes handed to uv_write and not yet written
   bool reading = false;
-  bool closing = false;    // no more requests: finish writing, then shut down and close
-  bool closed = false;     // uv_close called
+  bool closing = false;  // no more requests: finish writing, then shut down and close
+  bool closed = false;   // uv_close called
 };
 
 struct Server {
@@ -103,7 +103,9 @@ std::string printable(std::string_view s) {
   return r;
 }
 
-Conn* conn_of(llhttp_t* p) { return static_cast<Conn*>(p->data); }
+Conn* conn_of(llhttp_t* p) {
+  return static_cast<Conn*>(p->data);
+}
 
 int count_head(Conn* c, size_t n) {
   c->head_bytes += n;
@@ -393,7 +395,8 @@ void on_signal(uv_signal_t* sig, int signum) {
   Server* srv = static_cast<Server*>(sig->data);
   if (srv->stopping) return;
   srv->stopping = true;
-  std::fprintf(stderr, "portico-demo-upstream %s: signal %d, stopping\n", srv->name.c_str(), signum);
+  std::fprintf(stderr, "portico-demo-upstream %s: signal %d, stopping\n", srv->name.c_str(),
+               signum);
   uv_close(reinterpret_cast<uv_handle_t*>(&srv->listener), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&srv->sigint), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&srv->sigterm), nullptr);
@@ -424,10 +427,11 @@ bool parse_address(const std::string& text, sockaddr_storage* out) {
 }
 
 void usage(FILE* f) {
-  std::fprintf(f,
-               "usage: portico-demo-upstream [--listen ADDR:PORT] [--name NAME]\n"
-               "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:9001; [::1]:9001 for IPv6)\n"
-               "  --name NAME         name shown in every response (default \"demo\")\n");
+  std::fprintf(
+      f,
+      "usage: portico-demo-upstream [--listen ADDR:PORT] [--name NAME]\n"
+      "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:9001; [::1]:9001 for IPv6)\n"
+      "  --name NAME         name shown in every response (default \"demo\")\n");
 }
 
 }  // namespace
@@ -464,7 +468,8 @@ int main(int argc, char** argv) {
 
   sockaddr_storage addr{};
   if (!parse_address(listen, &addr)) {
-    std::fprintf(stderr, "bad --listen address: %s (want HOST:PORT or [V6]:PORT)\n", listen.c_str());
+    std::fprintf(stderr, "bad --listen address: %s (want HOST:PORT or [V6]:PORT)\n",
+                 listen.c_str());
     return 2;
   }
 
@@ -496,7 +501,8 @@ int main(int argc, char** argv) {
   uv_signal_start(&srv->sigint, on_signal, SIGINT);
   uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
 
-  std::fprintf(stderr, "portico-demo-upstream %s listening on %s\n", srv->name.c_str(), listen.c_str());
+  std::fprintf(stderr, "portico-demo-upstream %s listening on %s\n", srv->name.c_str(),
+               listen.c_str());
   uv_run(srv->loop, UV_RUN_DEFAULT);
   uv_loop_close(srv->loop);
   return 0;

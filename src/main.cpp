@@ -16,9 +16,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   switch (opts.mode) {
-    case app::Options::Mode::Help: std::fputs(app::usage().c_str(), stdout); return 0;
-    case app::Options::Mode::Version: std::printf("portico %s\n", PORTICO_VERSION); return 0;
-    default: break;
+    case app::Options::Mode::Help:
+      std::fputs(app::usage().c_str(), stdout);
+      return 0;
+    case app::Options::Mode::Version:
+      std::printf("portico %s\n", PORTICO_VERSION);
+      return 0;
+    default:
+      break;
   }
 
   config::LoadResult loaded = config::load_config_file(opts.config_path);
@@ -31,8 +36,10 @@ int main(int argc, char** argv) {
   }
   if (opts.mode == app::Options::Mode::Validate) {
     size_t n = loaded.warnings.size();
-    if (n == 0) std::printf("%s: ok\n", opts.config_path.c_str());
-    else std::printf("%s: ok (%zu warning%s)\n", opts.config_path.c_str(), n, n == 1 ? "" : "s");
+    if (n == 0)
+      std::printf("%s: ok\n", opts.config_path.c_str());
+    else
+      std::printf("%s: ok (%zu warning%s)\n", opts.config_path.c_str(), n, n == 1 ? "" : "s");
     return 0;
   }
 

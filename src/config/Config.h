@@ -67,8 +67,8 @@ struct Route {
   std::string name;
   SourceMark mark;
   RouteMatch match;
-  std::string upstream;                // set when the route proxies
-  std::optional<Respond> respond;      // set when the route answers by itself
+  std::string upstream;                     // set when the route proxies
+  std::optional<Respond> respond;           // set when the route answers by itself
   std::optional<std::string> host_rewrite;  // Host header sent upstream instead of the client's
 };
 
@@ -142,13 +142,14 @@ struct Upstream {
   std::string balance = "round_robin";
   HashKey hash_key;  // required for ring_hash and maglev
   Duration connect_timeout{1'000};
-  Duration response_timeout{15'000};  // from the request sent to the response head, and between reads
-  Duration per_try_timeout{0};        // one attempt's limit when retrying; 0 = response_timeout
-  uint32_t max_idle = 64;             // idle keep-alive connections per endpoint per worker
-  Duration idle_timeout{60'000};      // how long an idle keep-alive connection is kept
-  uint32_t max_connections = 0;       // per endpoint, across all workers; 0 = unlimited
-  uint32_t max_pending = 0;           // requests waiting for a connection; 0 = unlimited
-  uint32_t panic_threshold = 0;       // percent: below this share healthy, use every endpoint
+  Duration response_timeout{
+      15'000};                    // from the request sent to the response head, and between reads
+  Duration per_try_timeout{0};    // one attempt's limit when retrying; 0 = response_timeout
+  uint32_t max_idle = 64;         // idle keep-alive connections per endpoint per worker
+  Duration idle_timeout{60'000};  // how long an idle keep-alive connection is kept
+  uint32_t max_connections = 0;   // per endpoint, across all workers; 0 = unlimited
+  uint32_t max_pending = 0;       // requests waiting for a connection; 0 = unlimited
+  uint32_t panic_threshold = 0;   // percent: below this share healthy, use every endpoint
   Duration dns_refresh{30'000};
   HealthCheck health_check;
   Outlier outlier;
@@ -156,12 +157,12 @@ struct Upstream {
 };
 
 struct Log {
-  std::string level = "info";       // trace, debug, info, warn, error, critical, off
-  std::string access_log = "off";   // "stdout", "stderr", "off" or a file path
+  std::string level = "info";      // trace, debug, info, warn, error, critical, off
+  std::string access_log = "off";  // "stdout", "stderr", "off" or a file path
 };
 
 struct Config {
-  std::string source;  // file the config was read from ("<string>" in tests)
+  std::string source;    // file the config was read from ("<string>" in tests)
   unsigned workers = 0;  // 0 = auto (one per CPU)
   Duration drain_timeout{10'000};
   Log log;

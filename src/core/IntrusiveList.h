@@ -42,18 +42,24 @@ class IntrusiveList {
     h->prev_ = last_;
     h->next_ = nullptr;
     h->linked_ = true;
-    if (last_) last_->next_ = h;
-    else first_ = h;
+    if (last_)
+      last_->next_ = h;
+    else
+      first_ = h;
     last_ = h;
     ++size_;
   }
   void remove(T* item) {
     Hook* h = static_cast<Hook*>(item);
     if (!h->linked_) return;
-    if (h->prev_) h->prev_->next_ = h->next_;
-    else first_ = h->next_;
-    if (h->next_) h->next_->prev_ = h->prev_;
-    else last_ = h->prev_;
+    if (h->prev_)
+      h->prev_->next_ = h->next_;
+    else
+      first_ = h->next_;
+    if (h->next_)
+      h->next_->prev_ = h->prev_;
+    else
+      last_ = h->prev_;
     h->prev_ = h->next_ = nullptr;
     h->linked_ = false;
     --size_;

@@ -25,7 +25,9 @@ void close_handle(std::unique_ptr<Handle>& h) {
 Listener::Listener(uv_loop_t* loop, std::string name, OnAccept on_accept)
     : loop_(loop), name_(std::move(name)), on_accept_(std::move(on_accept)) {}
 
-Listener::~Listener() { close(); }
+Listener::~Listener() {
+  close();
+}
 
 std::string Listener::open(const config::SocketAddress& address, int backlog) {
   const auto* sa = reinterpret_cast<const sockaddr*>(&address.storage);
@@ -38,7 +40,8 @@ std::string Listener::open(const config::SocketAddress& address, int backlog) {
   if (sa->sa_family == AF_INET6) ::setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (::bind(fd_, sa, address.length) != 0)
     return "cannot bind " + address.text + ": " + strerror(errno);
-  if (::listen(fd_, backlog) != 0) return "cannot listen on " + address.text + ": " + strerror(errno);
+  if (::listen(fd_, backlog) != 0)
+    return "cannot listen on " + address.text + ": " + strerror(errno);
 
   poll_ = std::make_unique<uv_poll_t>();
   uv_poll_init(loop_, poll_.get(), fd_);

@@ -5,7 +5,9 @@
 namespace portico::core {
 
 namespace {
-TcpTransport* self(uv_handle_t* h) { return static_cast<TcpTransport*>(h->data); }
+TcpTransport* self(uv_handle_t* h) {
+  return static_cast<TcpTransport*>(h->data);
+}
 }  // namespace
 
 TcpTransport::TcpTransport(uv_loop_t* loop) {
@@ -39,8 +41,10 @@ int TcpTransport::read_start() {
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
         auto* t = self(reinterpret_cast<uv_handle_t*>(s));
         // nread == 0 (EAGAIN) is passed on too: the owner gets its lent buffer back.
-        if (nread >= 0) t->events_->on_read(size_t(nread));
-        else t->events_->on_read_end(int(nread));
+        if (nread >= 0)
+          t->events_->on_read(size_t(nread));
+        else
+          t->events_->on_read_end(int(nread));
       });
   if (rc == 0) reading_ = true;
   return rc;

@@ -7,10 +7,14 @@ void TimerLink::cancel() {
 }
 
 void DeadlineList::unlink(TimerLink& link) {
-  if (link.prev_) link.prev_->next_ = link.next_;
-  else head_ = link.next_;
-  if (link.next_) link.next_->prev_ = link.prev_;
-  else tail_ = link.prev_;
+  if (link.prev_)
+    link.prev_->next_ = link.next_;
+  else
+    head_ = link.next_;
+  if (link.next_)
+    link.next_->prev_ = link.prev_;
+  else
+    tail_ = link.prev_;
   link.prev_ = link.next_ = nullptr;
   link.list_ = nullptr;
 }
@@ -20,8 +24,10 @@ void DeadlineList::arm(TimerLink& link) {
   link.deadline_ = timers_.now() + duration_;
   link.list_ = this;
   link.prev_ = tail_;
-  if (tail_) tail_->next_ = &link;
-  else head_ = &link;
+  if (tail_)
+    tail_->next_ = &link;
+  else
+    head_ = &link;
   tail_ = &link;
   timers_.schedule(link.deadline_);
 }

@@ -30,9 +30,8 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
         ups[i], runtime_->pool_state(i), runtime_->balancer_plan(i),
         upstream::mix64(0x706f727469636fULL + index * 0x9E3779B97F4A7C15ULL + i), *timers_));
   stop_async_ = std::make_unique<uv_async_t>();
-  uv_async_init(&loop_, stop_async_.get(), [](uv_async_t* a) {
-    static_cast<Worker*>(a->data)->begin_drain();
-  });
+  uv_async_init(&loop_, stop_async_.get(),
+                [](uv_async_t* a) { static_cast<Worker*>(a->data)->begin_drain(); });
   stop_async_->data = this;
 }
 
@@ -51,14 +50,14 @@ Worker::~Worker() {
 
 std::string Worker::open_listeners() {
   for (const CompiledListener& cl : runtime_->listeners()) {
-    auto l = std::make_unique<Listener>(&loop_, cl.config->name,
-                                        [this, &cl](int fd, const sockaddr_storage& peer) {
-                                          if (draining_) {
-                                            ::close(fd);
-                                            return;
-                                          }
-                                          proxy::DownstreamConn::open(*this, runtime_, cl, fd, peer);
-                                        });
+    auto l = std::make_unique<Listener>(
+        &loop_, cl.config->name, [this, &cl](int fd, const sockaddr_storage& peer) {
+          if (draining_) {
+            ::close(fd);
+            return;
+          }
+          proxy::DownstreamConn::open(*this, runtime_, cl, fd, peer);
+        });
     std::string err = l->open(cl.config->address);
     if (!err.empty()) return "listener '" + cl.config->name + "': " + err;
     listeners_.push_back(std::move(l));
@@ -70,7 +69,9 @@ void Worker::start() {
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
 }
 
-void Worker::request_stop() { uv_async_send(stop_async_.get()); }
+void Worker::request_stop() {
+  uv_async_send(stop_async_.get());
+}
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
@@ -93,7 +94,9 @@ void Worker::return_exchange(std::unique_ptr<proxy::Exchange> ex) {
   if (free_exchanges_.size() < kMaxFree) free_exchanges_.push_back(std::move(ex));
 }
 
-void Worker::connection_opened(proxy::DownstreamConn* conn) { connections_.push_back(conn); }
+void Worker::connection_opened(proxy::DownstreamConn* conn) {
+  connections_.push_back(conn);
+}
 
 void Worker::connection_closed(proxy::DownstreamConn* conn) {
   connections_.remove(conn);

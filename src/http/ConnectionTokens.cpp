@@ -34,10 +34,14 @@ void ConnectionTokens::parse(std::span<const Header> headers) {
   count_ = 0;
   close_ = keep_alive_ = overflow_ = false;
   for_each_token(headers, [this](std::string_view tok) {
-    if (iequals(tok, "close")) close_ = true;
-    else if (iequals(tok, "keep-alive")) keep_alive_ = true;
-    else if (count_ < kMax) tokens_[count_++] = tok;
-    else overflow_ = true;
+    if (iequals(tok, "close"))
+      close_ = true;
+    else if (iequals(tok, "keep-alive"))
+      keep_alive_ = true;
+    else if (count_ < kMax)
+      tokens_[count_++] = tok;
+    else
+      overflow_ = true;
     return false;
   });
 }
@@ -51,11 +55,16 @@ bool ConnectionTokens::names(std::string_view header) const {
 
 bool is_hop_by_hop(std::string_view n) {
   switch (n.size()) {
-    case 2: return iequals(n, "te");
-    case 7: return iequals(n, "upgrade");
-    case 10: return iequals(n, "connection") || iequals(n, "keep-alive");
-    case 16: return iequals(n, "proxy-connection");
-    default: return false;
+    case 2:
+      return iequals(n, "te");
+    case 7:
+      return iequals(n, "upgrade");
+    case 10:
+      return iequals(n, "connection") || iequals(n, "keep-alive");
+    case 16:
+      return iequals(n, "proxy-connection");
+    default:
+      return false;
   }
 }
 

@@ -32,8 +32,10 @@ class HeadCollector {
   void add_target(uint32_t off, uint32_t len) { extend(target_, off, len); }
   void add_status(uint32_t off, uint32_t len) { extend(status_, off, len); }
   void add_field(uint32_t off, uint32_t len) {
-    if (last_was_value_) spans_.push_back({{off, len}, {off + len, 0}, false});
-    else spans_.back().name.len += len;
+    if (last_was_value_)
+      spans_.push_back({{off, len}, {off + len, 0}, false});
+    else
+      spans_.back().name.len += len;
     last_was_value_ = false;
   }
   void add_value(uint32_t off, uint32_t len) {
@@ -88,8 +90,10 @@ class HeadCollector {
     bool folded = false;
   };
   static void extend(Span& s, uint32_t off, uint32_t len) {
-    if (s.len == 0) s = {off, len};
-    else s.len += len;
+    if (s.len == 0)
+      s = {off, len};
+    else
+      s.len += len;
   }
 
   std::vector<HeaderSpan> spans_;

@@ -62,7 +62,8 @@ void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
   out.append("X-Forwarded-For: "sv);
   if (xff) {
     for (const Header& h : headers)
-      if (iequals(h.name, "x-forwarded-for") && !h.value.empty()) out.append(h.value).append(", "sv);
+      if (iequals(h.name, "x-forwarded-for") && !h.value.empty())
+        out.append(h.value).append(", "sv);
   }
   out.append(req.client_ip).append("\r\n"sv);
   append_header(out, "X-Forwarded-Proto", "http");
@@ -72,16 +73,19 @@ void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
 }
 
 void write_client_response_head(std::string& out, const ClientResponse& resp,
-                                 std::span<const Header> headers, const ConnectionTokens& conn) {
+                                std::span<const Header> headers, const ConnectionTokens& conn) {
   out.clear();
-  append_status_line(out, resp.status, resp.reason.empty() ? status_text(resp.status) : resp.reason);
+  append_status_line(out, resp.status,
+                     resp.reason.empty() ? status_text(resp.status) : resp.reason);
   for (const Header& h : headers) {
     if (!forwardable(h, conn)) continue;
     if (resp.drop_transfer_encoding && iequals(h.name, "transfer-encoding")) continue;
     append_header(out, h.name, h.value);
   }
-  if (resp.close) out.append("Connection: close\r\n"sv);
-  else if (resp.keep_alive_http10) out.append("Connection: keep-alive\r\n"sv);
+  if (resp.close)
+    out.append("Connection: close\r\n"sv);
+  else if (resp.keep_alive_http10)
+    out.append("Connection: keep-alive\r\n"sv);
   out.append("\r\n"sv);
 }
 

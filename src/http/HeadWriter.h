@@ -29,8 +29,8 @@ void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
 struct ClientResponse {
   int status = 200;
   std::string_view reason;
-  bool close = false;               // add Connection: close
-  bool keep_alive_http10 = false;   // add Connection: keep-alive for an HTTP/1.0 client
+  bool close = false;                   // add Connection: close
+  bool keep_alive_http10 = false;       // add Connection: keep-alive for an HTTP/1.0 client
   bool drop_transfer_encoding = false;  // the body is de-chunked for an HTTP/1.0 client
 };
 

@@ -13,7 +13,9 @@ struct Header {
 };
 
 // ASCII case-insensitive comparison without building lower-cased copies.
-constexpr char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+constexpr char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+}
 
 constexpr bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -29,9 +31,24 @@ constexpr bool tchar_slow(unsigned char c) {
   if (c >= '0' && c <= '9') return true;
   if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~': return true;
-    default: return false;
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+      return true;
+    default:
+      return false;
   }
 }
 struct TcharTable {
@@ -43,7 +60,9 @@ struct TcharTable {
 inline constexpr TcharTable kTchar{};
 }  // namespace detail
 
-constexpr bool is_tchar(unsigned char c) { return detail::kTchar.v[c]; }
+constexpr bool is_tchar(unsigned char c) {
+  return detail::kTchar.v[c];
+}
 
 constexpr bool is_token(std::string_view s) {
   if (s.empty()) return false;

@@ -87,6 +87,8 @@ void MessageParser::continue_after_head(bool skip_body) {
   must_run_ = true;
 }
 
-void MessageParser::continue_after_message() { llhttp_resume(&parser_); }
+void MessageParser::continue_after_message() {
+  llhttp_resume(&parser_);
+}
 
 }  // namespace portico::http

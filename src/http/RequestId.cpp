@@ -26,8 +26,8 @@ uint64_t RequestIdGenerator::next_u64() {
 std::string_view RequestIdGenerator::next(std::array<char, 36>& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   uint64_t hi = next_u64(), lo = next_u64();
-  hi = (hi & ~0xF000ull) | 0x4000ull;                          // version 4
-  lo = (lo & ~(0xC000ull << 48)) | (0x8000ull << 48);          // RFC 4122 variant
+  hi = (hi & ~0xF000ull) | 0x4000ull;                  // version 4
+  lo = (lo & ~(0xC000ull << 48)) | (0x8000ull << 48);  // RFC 4122 variant
   uint8_t bytes[16];
   for (int i = 0; i < 8; ++i) bytes[i] = uint8_t(hi >> (56 - 8 * i));
   for (int i = 0; i < 8; ++i) bytes[8 + i] = uint8_t(lo >> (56 - 8 * i));

@@ -52,13 +52,15 @@ AccessLog::AccessLog(uv_loop_t* loop, std::shared_ptr<const AccessLogSink> sink)
   uv_timer_init(loop, timer_.get());
   timer_->data = this;
   uv_timer_start(
-      timer_.get(), [](uv_timer_t* t) { static_cast<AccessLog*>(t->data)->flush(); },
-      kFlushEveryMs, kFlushEveryMs);
+      timer_.get(), [](uv_timer_t* t) { static_cast<AccessLog*>(t->data)->flush(); }, kFlushEveryMs,
+      kFlushEveryMs);
   // The periodic flush must not keep a draining worker's loop alive.
   uv_unref(reinterpret_cast<uv_handle_t*>(timer_.get()));
 }
 
-AccessLog::~AccessLog() { close(); }
+AccessLog::~AccessLog() {
+  close();
+}
 
 void AccessLog::record(const AccessRecord& r) {
   if (!enabled()) return;
@@ -67,8 +69,8 @@ void AccessLog::record(const AccessRecord& r) {
   fmt::format_to(std::back_inserter(buffer_),
                  "{:%Y-%m-%dT%H:%M:%S}.{:03d}Z {} \"{} {}\" {} {} {} {}us route={} upstream={} "
                  "request_id={}\n",
-                 std::chrono::floor<std::chrono::seconds>(now), int(ms.count()), r.client,
-                 r.method, r.target, r.status, r.bytes_in, r.bytes_out, r.duration_us,
+                 std::chrono::floor<std::chrono::seconds>(now), int(ms.count()), r.client, r.method,
+                 r.target, r.status, r.bytes_in, r.bytes_out, r.duration_us,
                  r.route.empty() ? "-" : r.route, r.upstream.empty() ? "-" : r.upstream,
                  r.request_id.empty() ? "-" : r.request_id);
   if (buffer_.size() >= kFlushBytes) flush();

@@ -20,8 +20,7 @@ namespace {
 constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool idempotent(std::string_view m) {
-  return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" ||
-         m == "DELETE";
+  return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" || m == "DELETE";
 }
 
 // Splits an absolute-form target ("http://host:port/path?q") into authority and
@@ -63,8 +62,7 @@ void DownstreamConn::open(core::Worker& worker, std::shared_ptr<const core::Runt
 }
 
 DownstreamConn::DownstreamConn(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
-                               const core::CompiledListener& listener,
-                               const sockaddr_storage& peer)
+                               const core::CompiledListener& listener, const sockaddr_storage& peer)
     : worker_(worker),
       runtime_(std::move(runtime)),
       listener_(listener),
@@ -83,7 +81,9 @@ DownstreamConn::DownstreamConn(core::Worker& worker, std::shared_ptr<const core:
   client_ip_len_ = ok ? uint8_t(strlen(client_ip_)) : 0;
 }
 
-const config::Limits& DownstreamConn::limits() const { return listener_.config->limits; }
+const config::Limits& DownstreamConn::limits() const {
+  return listener_.config->limits;
+}
 
 void DownstreamConn::arm_timer(Tag tag) {
   timer_tag_ = tag;
@@ -153,8 +153,10 @@ void DownstreamConn::begin_request() {
     // Pipelined bytes left behind by the previous request: move them to the front so
     // the new head starts at offset 0 and has the whole block to grow into.
     uint32_t left = end_ - parsed_;
-    if (in_.unique()) std::memmove(in_.data(), in_.data() + parsed_, left);
-    else in_ = worker_.buffers().retain(in_.data() + parsed_, left);
+    if (in_.unique())
+      std::memmove(in_.data(), in_.data() + parsed_, left);
+    else
+      in_ = worker_.buffers().retain(in_.data() + parsed_, left);
     parsed_ = 0;
     end_ = left;
   }
@@ -312,7 +314,8 @@ void DownstreamConn::on_request_head() {
     ex.expect_continue = ex.has_body && !ex.http10;
   }
   uint64_t max_body = limits().max_body_bytes;
-  if (max_body && (parser_.raw().flags & F_CONTENT_LENGTH) && parser_.raw().content_length > max_body)
+  if (max_body && (parser_.raw().flags & F_CONTENT_LENGTH) &&
+      parser_.raw().content_length > max_body)
     return reject(413, "Content-Length larger than max_body_bytes");
 
   if (const http::Header* id = http::find_header(headers, "x-request-id")) {
@@ -346,15 +349,16 @@ void DownstreamConn::on_request_head() {
   ex.pool = &worker_.upstream(ex.route->upstream);
   ex.pool->state().request_started();
   ex.counted_active = true;
-  ex.hash = upstream::request_hash(
-      ex.pool->config().hash_key,
-      {view.path, std::string_view(client_ip_, client_ip_len_), headers});
+  ex.hash =
+      upstream::request_hash(ex.pool->config().hash_key,
+                             {view.path, std::string_view(client_ip_, client_ip_len_), headers});
   if (!choose_endpoint(-1)) return respond_unavailable("no healthy endpoint");
   std::string_view send_host = route->host_rewrite ? std::string_view(*route->host_rewrite)
-                               : !host.empty()     ? host
-                                                   : std::string_view(ex.endpoint->endpoint().address.text);
-  http::UpstreamRequest req{method, target, send_host, host,
-                            std::string_view(client_ip_, client_ip_len_), new_id};
+                               : !host.empty()
+                                   ? host
+                                   : std::string_view(ex.endpoint->endpoint().address.text);
+  http::UpstreamRequest req{
+      method, target, send_host, host, std::string_view(client_ip_, client_ip_len_), new_id};
   http::write_upstream_request_head(ex.upstream_head, req, headers, ex.conn);
   connect_upstream(false);
 }
@@ -383,8 +387,10 @@ void DownstreamConn::end_attempt() {
 void DownstreamConn::detach_upstream(bool abort) {
   Exchange& ex = *ex_;
   if (ex.up) {
-    if (abort) ex.up->abort();
-    else ex.up->release();  // back to the pool if it finished cleanly, else closed
+    if (abort)
+      ex.up->abort();
+    else
+      ex.up->release();  // back to the pool if it finished cleanly, else closed
     ex.up = nullptr;
   }
   // A write queued on that connection is cancelled with it (and reports nothing).
@@ -479,7 +485,8 @@ void DownstreamConn::on_upstream_connected() {
 }
 
 void DownstreamConn::flush_upstream(uint32_t body_from, uint32_t body_to) {
-  if (!ex_ || !ex_->up || !ex_->up->connected() || !body_flowing_ || upstream_write_pending_) return;
+  if (!ex_ || !ex_->up || !ex_->up->connected() || !body_flowing_ || upstream_write_pending_)
+    return;
   uv_buf_t bufs[2];
   unsigned n = 0;
   if (!ex_->head_sent_upstream) {
@@ -518,9 +525,8 @@ void DownstreamConn::on_upstream_request_flushed() {
   pump();
 }
 
-void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head,
-                                          std::string_view body, bool complete,
-                                          const core::BufRef& pin) {
+void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head, std::string_view body,
+                                          bool complete, const core::BufRef& pin) {
   if (!ex_) return;
   Exchange& ex = *ex_;
   uv_buf_t bufs[2];
@@ -529,7 +535,7 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head,
     int st = head->status;
     bool gateway = st == 502 || st == 503 || st == 504;
     ex.pool->state().record(ex.endpoint->index(),
-                            gateway ? upstream::Outcome::GatewayFailure
+                            gateway     ? upstream::Outcome::GatewayFailure
                             : st >= 500 ? upstream::Outcome::Status5xx
                                         : upstream::Outcome::Success,
                             worker_.timers().now());
@@ -567,8 +573,10 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head,
   }
   if (!body.empty()) bufs[n++] = uv_buf_init(const_cast<char*>(body.data()), unsigned(body.size()));
   if (complete) ex.response_complete = true;
-  if (n > 0) write_client(bufs, n, pin);
-  else maybe_finish_exchange();
+  if (n > 0)
+    write_client(bufs, n, pin);
+  else
+    maybe_finish_exchange();
 }
 
 void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status) {
@@ -577,8 +585,8 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
   bool reused = ex.up && ex.up->reused();
   ex.up = nullptr;  // it closed itself
   detach_upstream(false);
-  const char* what = failure == upstream::Failure::Connect          ? "connect failed"
-                     : failure == upstream::Failure::ConnectTimeout ? "connect timed out"
+  const char* what = failure == upstream::Failure::Connect           ? "connect failed"
+                     : failure == upstream::Failure::ConnectTimeout  ? "connect timed out"
                      : failure == upstream::Failure::ResponseTimeout ? "response timed out"
                      : failure == upstream::Failure::BadResponse     ? "invalid response"
                                                                      : "connection reset";
@@ -601,11 +609,12 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
   ex.pool->state().record(ex.endpoint->index(), upstream::Outcome::GatewayFailure,
                           worker_.timers().now());
   using R = config::Retries;
-  uint32_t on = failure == upstream::Failure::Connect || failure == upstream::Failure::ConnectTimeout
-                    ? R::kConnectFailure
-                : failure == upstream::Failure::ResponseTimeout ? R::kTimeout
-                : failure == upstream::Failure::BadResponse     ? R::k502
-                                                                : R::kReset;
+  uint32_t on =
+      failure == upstream::Failure::Connect || failure == upstream::Failure::ConnectTimeout
+          ? R::kConnectFailure
+      : failure == upstream::Failure::ResponseTimeout ? R::kTimeout
+      : failure == upstream::Failure::BadResponse     ? R::k502
+                                                      : R::kReset;
   spdlog::warn("route {}: upstream {} {} ({}) for {} {}", ex.route->route->name,
                ex.endpoint->endpoint().address.text, what, core::uv_error_text(uv_status),
                ex.method, ex.target);
@@ -613,8 +622,8 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
     retry();
     return;
   }
-  bool timeout = failure == upstream::Failure::ConnectTimeout ||
-                 failure == upstream::Failure::ResponseTimeout;
+  bool timeout =
+      failure == upstream::Failure::ConnectTimeout || failure == upstream::Failure::ResponseTimeout;
   end_attempt();
   // The connection stays usable unless a request body is still arriving.
   respond_local(timeout ? 504 : 502, ex.has_body && !ex.request_complete);
@@ -768,13 +777,19 @@ void DownstreamConn::on_read_end(int status) {
 
 void DownstreamConn::on_timeout(int tag) {
   switch (tag) {
-    case kIdleTimeout: close(); break;
+    case kIdleTimeout:
+      close();
+      break;
     case kHeaderTimeout:
       // No byte yet: just close, as nginx does; a partial head gets its 408.
-      if (!ex_ && end_ == 0) close();
-      else reject(408, "request head not received within header_timeout");
+      if (!ex_ && end_ == 0)
+        close();
+      else
+        reject(408, "request head not received within header_timeout");
       break;
-    case kBodyTimeout: reject(408, "request body stalled longer than idle_timeout"); break;
+    case kBodyTimeout:
+      reject(408, "request body stalled longer than idle_timeout");
+      break;
     case kSendTimeout:
       // A reset, not a FIN queued behind data the client will never read.
       spdlog::info("client {}: not reading its response for idle_timeout; resetting",
@@ -790,7 +805,9 @@ void DownstreamConn::drain() {
   if (!ex_) close();
 }
 
-void DownstreamConn::abort() { close(); }
+void DownstreamConn::abort() {
+  close();
+}
 
 void DownstreamConn::close() {
   if (closing_) return;
@@ -804,8 +821,10 @@ void DownstreamConn::close() {
   }
   reading_ = false;
   in_.reset();
-  if (reset_after_close_) transport_->close_reset();
-  else transport_->close();
+  if (reset_after_close_)
+    transport_->close_reset();
+  else
+    transport_->close();
 }
 
 void DownstreamConn::on_closed() {

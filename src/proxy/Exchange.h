@@ -58,7 +58,7 @@ struct Exchange {
   std::string upstream_head;
   std::string response_head;
   const core::CompiledRoute* route = nullptr;
-  upstream::WorkerUpstream* pool = nullptr;   // the route's upstream, this worker's side
+  upstream::WorkerUpstream* pool = nullptr;    // the route's upstream, this worker's side
   upstream::EndpointPool* endpoint = nullptr;  // the endpoint of the current attempt
   uint32_t attempts = 0;                       // attempts started (retries = attempts - 1)
   std::optional<uint64_t> hash;                // the request's key for hash balancers

@@ -17,9 +17,9 @@ namespace portico::upstream {
 
 // One cache line each, so workers updating different endpoints do not contend.
 struct alignas(64) EndpointHealth {
-  std::atomic<bool> active_healthy{true};      // set by the active health checker
-  std::atomic<uint64_t> ejected_until_ms{0};   // outlier ejection end (uv_now clock)
-  std::atomic<uint32_t> ejections{0};          // times ejected: the next ejection lasts longer
+  std::atomic<bool> active_healthy{true};     // set by the active health checker
+  std::atomic<uint64_t> ejected_until_ms{0};  // outlier ejection end (uv_now clock)
+  std::atomic<uint32_t> ejections{0};         // times ejected: the next ejection lasts longer
   std::atomic<uint32_t> consecutive_5xx{0};
   std::atomic<uint32_t> consecutive_gateway{0};  // connect failures, resets, timeouts, 502-504
   std::atomic<uint32_t> connections{0};          // open upstream connections, all workers

@@ -9,8 +9,7 @@
 
 namespace portico::upstream {
 
-namespace {
-}  // namespace
+namespace {}  // namespace
 
 UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
     : worker_(worker),
@@ -25,7 +24,8 @@ UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
 void UpstreamConn::connect() {
   ++pool_.connects;
   const auto& addr = pool_.endpoint().address;
-  int rc = transport_->connect(reinterpret_cast<const sockaddr*>(&addr.storage), connected_cb, this);
+  int rc =
+      transport_->connect(reinterpret_cast<const sockaddr*>(&addr.storage), connected_cb, this);
   if (rc != 0) {
     fail(Failure::Connect, rc);
     return;
@@ -154,7 +154,8 @@ void UpstreamConn::process() {
     if (in_body) body_to = parsed_ + used;  // one read's body bytes are contiguous
     parsed_ += used;
     if (stop == http::MessageParser::Stop::Head) {
-      if (!take_response_head()) stop = http::MessageParser::Stop::Error;
+      if (!take_response_head())
+        stop = http::MessageParser::Stop::Error;
       else {
         parser_.continue_after_head(head_request_);
         head_done_ = true;
@@ -256,9 +257,15 @@ void UpstreamConn::on_read_end(int status) {
 
 void UpstreamConn::on_timeout(int tag) {
   switch (tag) {
-    case kConnectTimeout: fail(Failure::ConnectTimeout, UV_ETIMEDOUT); break;
-    case kResponseTimeout: fail(Failure::ResponseTimeout, UV_ETIMEDOUT); break;
-    default: close(); break;  // idle too long
+    case kConnectTimeout:
+      fail(Failure::ConnectTimeout, UV_ETIMEDOUT);
+      break;
+    case kResponseTimeout:
+      fail(Failure::ResponseTimeout, UV_ETIMEDOUT);
+      break;
+    default:
+      close();
+      break;  // idle too long
   }
 }
 

@@ -67,8 +67,9 @@ TEST_F(BadInput, TargetThatIsNoPathIs400AndClose) {
 TEST_F(BadInput, ObsFoldedHeaderIsRelayedOnOneLine) {
   HttpClient c;
   ASSERT_TRUE(c.Connect(port()));
-  ASSERT_TRUE(c.Send("GET /folded HTTP/1.1\r\nHost: t\r\nX-Folded: a\r\n b\r\n"
-                     "X-After: c\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("GET /folded HTTP/1.1\r\nHost: t\r\nX-Folded: a\r\n b\r\n"
+             "X-After: c\r\n\r\n"));
   auto r = c.ReadResponse();
   ASSERT_TRUE(r) << c.error();
   EXPECT_EQ(r->status, 200) << r->Describe();

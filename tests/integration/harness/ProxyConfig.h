@@ -21,11 +21,11 @@ struct ProxyConfig {
   std::string log_level = "info";
   std::string limits;  // flow map, e.g. "{ header_timeout: 1s }"; "" = none
   std::string timeouts = "{ connect: 1s, response: 3s }";
-  std::string keepalive;      // flow map for the upstream; "" = none
+  std::string keepalive;       // flow map for the upstream; "" = none
   std::string upstream_extra;  // more YAML lines for the upstream, indented 4 spaces
-  std::string routes_before;  // YAML route items (indented 6 spaces) before the catch-all
-  std::string host_rewrite;   // for the catch-all route; "" = none
-  bool catch_all = true;      // add the catch-all proxy route
+  std::string routes_before;   // YAML route items (indented 6 spaces) before the catch-all
+  std::string host_rewrite;    // for the catch-all route; "" = none
+  bool catch_all = true;       // add the catch-all proxy route
 
   std::string Yaml() const;
   PorticoOptions Options() const;  // config + ready port
