@@ -38,7 +38,7 @@ struct Exchange {
     local_response = nullptr;
     status = 0;
     bytes_in = bytes_out = body_bytes = 0;
-    start_ms = 0;
+    start_ns = 0;
     request_id_len = 0;
     keep_alive = http10 = has_body = expect_continue = head_request = false;
     head_sent_upstream = request_complete = response_started = response_complete = false;
@@ -72,7 +72,7 @@ struct Exchange {
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   uint64_t body_bytes = 0;  // request body bytes seen, against max_body_bytes
-  uint64_t start_ms = 0;
+  uint64_t start_ns = 0;    // uv_hrtime() when the request began
   std::array<char, 64> request_id{};
   size_t request_id_len = 0;
   bool keep_alive = false;  // the client wants the connection kept
