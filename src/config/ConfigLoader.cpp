@@ -1037,10 +1037,19 @@ class Loader {
   }
 
   void parse_upstream_timeouts(const Item& item, Upstream& upstream) {
-    auto t = read_fields(item, {"connect", "response", "per_try"});
+    auto t = read_fields(item, {"connect", "response", "per_try", "total", "queue"});
     if (!t) return;
     if (const Entry* c = t->find("connect")) {
       if (auto d = read_duration(c->value, false)) upstream.connect_timeout = *d;
+    }
+    // As HAProxy's `timeout queue`: a request may wait for a connection as long as it
+    // would wait for one to open.
+    upstream.queue_timeout = upstream.connect_timeout;
+    if (const Entry* q = t->find("queue")) {
+      if (auto d = read_duration(q->value, false)) upstream.queue_timeout = *d;
+    }
+    if (const Entry* w = t->find("total")) {
+      if (auto d = read_duration(w->value, true)) upstream.total_timeout = *d;
     }
     bool response_ok = true;
     if (const Entry* r = t->find("response")) {

@@ -49,6 +49,18 @@ class IntrusiveList {
     last_ = h;
     ++size_;
   }
+  void push_front(T* item) {
+    Hook* h = static_cast<Hook*>(item);
+    h->prev_ = nullptr;
+    h->next_ = first_;
+    h->linked_ = true;
+    if (first_)
+      first_->prev_ = h;
+    else
+      last_ = h;
+    first_ = h;
+    ++size_;
+  }
   void remove(T* item) {
     Hook* h = static_cast<Hook*>(item);
     if (!h->linked_) return;

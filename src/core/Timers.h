@@ -34,6 +34,8 @@ class TimerLink {
   void cancel();
   bool armed() const { return list_ != nullptr; }
   void set_tag(int tag) { tag_ = tag; }
+  // For links in pooled objects, lent to one handler after another.
+  void set_handler(TimeoutHandler* handler) { handler_ = handler; }
 
  private:
   friend class DeadlineList;

@@ -33,6 +33,12 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
   uv_async_init(&loop_, stop_async_.get(),
                 [](uv_async_t* a) { static_cast<Worker*>(a->data)->begin_drain(); });
   stop_async_->data = this;
+  upstream_wake_ = std::make_unique<uv_async_t>();
+  uv_async_init(&loop_, upstream_wake_.get(), [](uv_async_t* a) {
+    for (auto& u : static_cast<Worker*>(a->data)->upstreams_) u->on_wake();
+  });
+  upstream_wake_->data = this;
+  for (size_t i = 0; i < ups.size(); ++i) runtime_->pool_state(i).subscribe(upstream_wake_.get());
 }
 
 Worker::~Worker() {
@@ -139,6 +145,9 @@ void Worker::finish_if_drained() {
   // With no client left, close everything else so uv_run returns.
   close_owned(drain_timer_);
   close_owned(stop_async_);
+  for (size_t i = 0; i < runtime_->config().upstreams.size(); ++i)
+    runtime_->pool_state(i).unsubscribe(upstream_wake_.get());
+  close_owned(upstream_wake_);
   upstreams_.clear();  // closes idle upstream connections
   access_log_->close();
   timers_->close();

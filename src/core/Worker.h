@@ -75,6 +75,7 @@ class Worker {
   std::vector<std::unique_ptr<proxy::Exchange>> free_exchanges_;
   IntrusiveList<proxy::DownstreamConn> connections_;
   std::unique_ptr<uv_async_t> stop_async_;
+  std::unique_ptr<uv_async_t> upstream_wake_;  // see PoolState::subscribe
   std::unique_ptr<uv_timer_t> drain_timer_;
   std::thread thread_;
   bool draining_ = false;

@@ -354,15 +354,27 @@ void DownstreamConn::on_request_head() {
   ex.hash =
       upstream::request_hash(ex.pool->config().hash_key,
                              {view.path, std::string_view(client_ip_, client_ip_len_), headers});
-  if (!choose_endpoint(-1)) return respond_unavailable("no healthy endpoint");
+  if (core::DeadlineList* total = ex.pool->total_timeouts()) {
+    ex.total_timer.set_handler(this);
+    ex.total_timer.set_tag(kTotalTimeout);
+    total->arm(ex.total_timer);
+  }
+  // No endpoint while every healthy one is full: the request queues (below).
+  if (!choose_endpoint(-1) && !ex.pool->full()) return respond_unavailable("no healthy endpoint");
+  // An HTTP/1.0 request without Host gets the endpoint's address, or while it waits for
+  // one, the upstream's name (nginx's $proxy_host).
   std::string_view send_host = route->host_rewrite ? std::string_view(*route->host_rewrite)
-                               : !host.empty()
-                                   ? host
-                                   : std::string_view(ex.endpoint->endpoint().address.text);
+                               : !host.empty()     ? host
+                               : ex.endpoint
+                                   ? std::string_view(ex.endpoint->endpoint().address.text)
+                                   : std::string_view(ex.pool->config().name);
   http::UpstreamRequest req{
       method, target, send_host, host, std::string_view(client_ip_, client_ip_len_), new_id};
   http::write_upstream_request_head(ex.upstream_head, req, headers, ex.conn);
-  connect_upstream(false);
+  if (ex.endpoint)
+    connect_upstream(false);
+  else
+    wait_for_connection();
 }
 
 // ---- upstream attempts -------------------------------------------------------------
@@ -404,6 +416,9 @@ void DownstreamConn::detach_upstream(bool abort) {
 void DownstreamConn::release_upstream_accounting() {
   Exchange& ex = *ex_;
   if (!ex.pool) return;
+  ex.pool->dequeue(this);
+  ex.queue_timer.cancel();
+  ex.total_timer.cancel();
   end_attempt();
   if (ex.holds_retry) ex.pool->state().end_retry();
   if (ex.counted_active) ex.pool->state().request_ended();
@@ -413,32 +428,84 @@ void DownstreamConn::release_upstream_accounting() {
 void DownstreamConn::connect_upstream(bool fresh_only) {
   Exchange& ex = *ex_;
   ex.head_sent_upstream = ex.up_request_done = false;
-  upstream::UpstreamConn* c = nullptr;
-  // An idle connection first; else a new one if the endpoint is under max_connections;
-  // else another endpoint; else the pool is full.
-  for (size_t tries = 0; !c && tries <= ex.pool->size(); ++tries) {
-    if (!fresh_only) c = ex.endpoint->take_idle();
-    if (c) break;
+  bool fresh = false;
+  if (upstream::UpstreamConn* c = acquire_connection(fresh_only, fresh))
+    start_attempt(c, fresh);
+  else
+    wait_for_connection();
+}
+
+// An idle connection to the chosen endpoint first; else a new one if the endpoint is
+// under max_connections; else another endpoint. nullptr: every usable endpoint is full.
+upstream::UpstreamConn* DownstreamConn::acquire_connection(bool fresh_only, bool& fresh) {
+  Exchange& ex = *ex_;
+  for (size_t tries = 0; ex.endpoint && tries <= ex.pool->size(); ++tries) {
+    if (!fresh_only) {
+      if (upstream::UpstreamConn* c = ex.endpoint->take_idle()) {
+        fresh = false;
+        return c;
+      }
+    }
     size_t i = ex.endpoint->index();
     if (ex.pool->state().reserve_connection(i)) {
+      fresh = true;
       // A new connection owns itself from here (see UpstreamConn.h).
-      c = std::make_unique<upstream::UpstreamConn>(worker_, *ex.endpoint).release();
-      ex.up = c;
-      c->attach(this, ex.head_request, ex.http10);
-      c->connect();
-      return;
+      return std::make_unique<upstream::UpstreamConn>(worker_, *ex.endpoint).release();
     }
     --ex.attempts;  // not an attempt: the endpoint was full
     if (!choose_endpoint(int(i)) || ex.endpoint->index() == i) break;
   }
-  if (!c) {
-    ex.pool->state().overflows_total.fetch_add(1, std::memory_order_relaxed);
-    respond_unavailable("every endpoint is at max_connections");
-    return;
-  }
+  return nullptr;
+}
+
+void DownstreamConn::start_attempt(upstream::UpstreamConn* c, bool fresh) {
+  Exchange& ex = *ex_;
   ex.up = c;
   c->attach(this, ex.head_request, ex.http10);
-  on_upstream_connected();
+  if (fresh)
+    c->connect();
+  else
+    on_upstream_connected();
+}
+
+// Every usable endpoint is at max_connections: wait in the pool's queue, within
+// max_pending and for at most timeouts.queue, as HAProxy's server queues do.
+void DownstreamConn::wait_for_connection() {
+  Exchange& ex = *ex_;
+  if (ex.endpoint) {  // picked, but it had no room after all: no attempt started
+    end_attempt();
+    --ex.attempts;
+    ex.endpoint = nullptr;
+  }
+  if (!ex.pool->enqueue(this)) {
+    ex.pool->state().overflows_total.fetch_add(1, std::memory_order_relaxed);
+    respond_unavailable("every endpoint is at max_connections and max_pending requests wait");
+    return;
+  }
+  spdlog::debug("route {}: {} {} waits for a connection (every endpoint at max_connections)",
+                ex.route->route->name, ex.method, ex.target);
+  ex.queue_timer.set_handler(this);
+  ex.queue_timer.set_tag(kQueueTimeout);
+  ex.pool->queue_timeouts().arm(ex.queue_timer);
+}
+
+bool DownstreamConn::on_connection_slot() {
+  Exchange& ex = *ex_;
+  if (!choose_endpoint(ex.avoid)) return false;
+  bool fresh = false;
+  upstream::UpstreamConn* c = acquire_connection(false, fresh);
+  if (!c) {
+    if (ex.endpoint) {
+      end_attempt();
+      --ex.attempts;
+      ex.endpoint = nullptr;
+    }
+    return false;
+  }
+  ex.pool->dequeue(this);
+  ex.queue_timer.cancel();
+  start_attempt(c, fresh);
+  return true;
 }
 
 // Whether the request can go to another attempt after a failure of kind `on`.
@@ -460,7 +527,12 @@ bool DownstreamConn::can_retry(uint32_t on) {
 void DownstreamConn::retry() {
   Exchange& ex = *ex_;
   int previous = int(ex.endpoint->index());
-  if (!choose_endpoint(previous)) return respond_unavailable("no healthy endpoint to retry on");
+  ex.avoid = previous;
+  if (!choose_endpoint(previous)) {
+    if (!ex.pool->full()) return respond_unavailable("no healthy endpoint to retry on");
+    ex.head_sent_upstream = ex.up_request_done = false;
+    return wait_for_connection();
+  }
   spdlog::debug("route {}: retrying {} {} on {} (attempt {})", ex.route->route->name, ex.method,
                 ex.target, ex.endpoint->endpoint().address.text, ex.attempts);
   connect_upstream(false);
@@ -574,7 +646,10 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head, st
     bufs[n++] = uv_buf_init(ex.response_head.data(), unsigned(ex.response_head.size()));
   }
   if (!body.empty()) bufs[n++] = uv_buf_init(const_cast<char*>(body.data()), unsigned(body.size()));
-  if (complete) ex.response_complete = true;
+  if (complete) {
+    ex.response_complete = true;
+    ex.total_timer.cancel();
+  }
   if (n > 0)
     write_client(bufs, n, pin);
   else
@@ -654,6 +729,7 @@ void DownstreamConn::respond_local(int status, bool close) {
   http::write_local_response(ex.response_head, status, {}, body, close_after_, ex.head_request);
   ex.status = status;
   ex.response_started = ex.response_complete = true;
+  ex.total_timer.cancel();
   // The rest of the request's body is read and dropped, unless the connection closes.
   if (!ex.request_complete && !close_after_) body_flowing_ = true;
   uv_buf_t b = uv_buf_init(ex.response_head.data(), unsigned(ex.response_head.size()));
@@ -792,6 +868,15 @@ void DownstreamConn::on_timeout(int tag) {
     case kBodyTimeout:
       reject(408, "request body stalled longer than idle_timeout");
       break;
+    case kQueueTimeout:
+      if (!ex_) break;
+      ex_->pool->dequeue(this);
+      ex_->pool->state().overflows_total.fetch_add(1, std::memory_order_relaxed);
+      respond_unavailable("no connection became free within timeouts.queue");
+      break;
+    case kTotalTimeout:
+      on_total_timeout();
+      break;
     case kSendTimeout:
       // A reset, not a FIN queued behind data the client will never read.
       spdlog::info("client {}: not reading its response for idle_timeout; resetting",
@@ -800,6 +885,24 @@ void DownstreamConn::on_timeout(int tag) {
       close();
       break;
   }
+}
+
+void DownstreamConn::on_total_timeout() {
+  if (!ex_) return;
+  Exchange& ex = *ex_;
+  spdlog::warn("route {}: {} {} exceeded timeouts.total ({} ms){}", ex.route->route->name,
+               ex.method, ex.target, ex.pool->config().total_timeout.count(),
+               ex.response_started ? "; closing the client mid-response" : "");
+  if (ex.response_started) {
+    abort();
+    return;
+  }
+  ex.pool->dequeue(this);
+  ex.queue_timer.cancel();
+  detach_upstream(true);
+  end_attempt();
+  respond_local(504, ex.has_body && !ex.request_complete);
+  pump();
 }
 
 void DownstreamConn::drain() {

@@ -17,6 +17,7 @@
 #include "http/MessageParser.h"
 #include "proxy/Exchange.h"
 #include "upstream/UpstreamConn.h"
+#include "upstream/WorkerUpstream.h"
 
 namespace portico::core {
 class Worker;
@@ -28,6 +29,7 @@ class DownstreamConn final : public core::TransportEvents,
                              public core::TimeoutHandler,
                              public upstream::UpstreamClient,
                              public http::MessageParser::BodySink,
+                             public upstream::ConnectionWaiter,
                              public core::ListHook<DownstreamConn> {
  public:
   static void open(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
@@ -59,9 +61,18 @@ class DownstreamConn final : public core::TransportEvents,
   void on_upstream_failed(upstream::Failure failure, int uv_status) override;
   // http::MessageParser::BodySink: counts the request body against max_body_bytes.
   bool on_body_data(const char* at, size_t n) override;
+  // upstream::ConnectionWaiter
+  bool on_connection_slot() override;
 
  private:
-  enum Tag { kIdleTimeout, kHeaderTimeout, kBodyTimeout, kSendTimeout };
+  enum Tag {
+    kIdleTimeout,
+    kHeaderTimeout,
+    kBodyTimeout,
+    kSendTimeout,
+    kQueueTimeout,
+    kTotalTimeout
+  };
   enum class Pause { None, HeadDone, MessageDone };
 
   // Parses buffered input as far as the current request allows, relaying body bytes.
@@ -75,6 +86,10 @@ class DownstreamConn final : public core::TransportEvents,
   void detach_upstream(bool abort);
   void arm_timer(Tag tag);
   void connect_upstream(bool fresh_only);
+  upstream::UpstreamConn* acquire_connection(bool fresh_only, bool& fresh);
+  void start_attempt(upstream::UpstreamConn* c, bool fresh);
+  void wait_for_connection();
+  void on_total_timeout();
   bool can_retry(uint32_t on);
   void retry();
   void respond_unavailable(const char* why);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/Runtime.h"
+#include "core/Timers.h"
 #include "http/ConnectionTokens.h"
 #include "http/HeadCollector.h"
 
@@ -32,6 +33,9 @@ struct Exchange {
     pool = nullptr;
     endpoint = nullptr;
     attempts = 0;
+    avoid = -1;
+    queue_timer.cancel();
+    total_timer.cancel();
     hash.reset();
     counted_active = holds_retry = counted_outstanding = body_sent_upstream = false;
     up = nullptr;
@@ -61,6 +65,9 @@ struct Exchange {
   upstream::WorkerUpstream* pool = nullptr;    // the route's upstream, this worker's side
   upstream::EndpointPool* endpoint = nullptr;  // the endpoint of the current attempt
   uint32_t attempts = 0;                       // attempts started (retries = attempts - 1)
+  int avoid = -1;                              // the endpoint a retry should avoid, if it can
+  core::TimerLink queue_timer{nullptr, 0};     // waiting for a connection (timeouts.queue)
+  core::TimerLink total_timer{nullptr, 0};     // the whole exchange (timeouts.total)
   std::optional<uint64_t> hash;                // the request's key for hash balancers
   bool counted_active = false;       // counted in the pool's active requests (retry budget)
   bool holds_retry = false;          // holds a slot of the pool's retry budget

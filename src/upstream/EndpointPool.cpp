@@ -1,6 +1,41 @@
 #include "upstream/EndpointPool.h"
 
+#include "upstream/WorkerUpstream.h"
+
 namespace portico::upstream {
+
+EndpointPool::EndpointPool(WorkerUpstream& owner, size_t index, core::Timers& timers)
+    : owner_(owner),
+      upstream_(owner.config()),
+      endpoint_(upstream_.endpoints[index]),
+      index_(index),
+      state_(owner.state()),
+      connect_timeouts_(timers.list(upstream_.connect_timeout)),
+      // One attempt's wait for its response: per_try when retries set one.
+      response_timeouts_(timers.list(upstream_.per_try_timeout.count() > 0
+                                         ? upstream_.per_try_timeout
+                                         : upstream_.response_timeout)),
+      idle_timeouts_(timers.list(upstream_.idle_timeout)) {}
+
+bool EndpointPool::put_idle(UpstreamConn* c) {
+  if (idle_.size() >= upstream_.max_idle) return false;
+  // Overloaded: the slot goes to a waiting request. One of this worker's takes the
+  // connection on the loop's next turn; for one on another worker, closing frees it.
+  if (owner_.waiting() > 0)
+    state_.wake_workers();
+  else if (state_.pending() > 0)
+    return false;
+  idle_.push_back(c);
+  return true;
+}
+
+bool EndpointPool::close_one_idle() {
+  UpstreamConn* c = idle_.front();
+  if (!c) return false;
+  idle_.remove(c);
+  c->abort();
+  return true;
+}
 
 EndpointPool::~EndpointPool() {
   // Idle connections close themselves; they must not point back at a dead pool.

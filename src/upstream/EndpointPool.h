@@ -14,20 +14,11 @@
 
 namespace portico::upstream {
 
+class WorkerUpstream;
+
 class EndpointPool {
  public:
-  EndpointPool(const config::Upstream& upstream, size_t index, PoolState& state,
-               core::Timers& timers)
-      : upstream_(upstream),
-        endpoint_(upstream.endpoints[index]),
-        index_(index),
-        state_(state),
-        connect_timeouts_(timers.list(upstream.connect_timeout)),
-        // One attempt's wait for its response: per_try when retries set one.
-        response_timeouts_(timers.list(upstream.per_try_timeout.count() > 0
-                                           ? upstream.per_try_timeout
-                                           : upstream.response_timeout)),
-        idle_timeouts_(timers.list(upstream.idle_timeout)) {}
+  EndpointPool(WorkerUpstream& owner, size_t index, core::Timers& timers);
   EndpointPool(const EndpointPool&) = delete;
   EndpointPool& operator=(const EndpointPool&) = delete;
   ~EndpointPool();
@@ -47,20 +38,20 @@ class EndpointPool {
     if (c) idle_.remove(c);
     return c;
   }
-  // Returns false when the pool is full (the caller closes the connection).
-  bool put_idle(UpstreamConn* c) {
-    if (idle_.size() >= upstream_.max_idle) return false;
-    idle_.push_back(c);
-    return true;
-  }
+  // Returns false when the connection should close instead: the pool is full, or
+  // requests on other workers wait for the slot it holds.
+  bool put_idle(UpstreamConn* c);
   void forget(UpstreamConn* c) { idle_.remove(c); }
   size_t idle() const { return idle_.size(); }
+  // Closes the least recently used idle connection; false when there is none.
+  bool close_one_idle();
 
   // Counters for tests and, later, the admin API.
   uint64_t connects = 0;
   uint64_t reuses = 0;
 
  private:
+  WorkerUpstream& owner_;
   const config::Upstream& upstream_;
   const config::Endpoint& endpoint_;
   size_t index_;

@@ -79,15 +79,34 @@ bool PoolState::reserve_connection(size_t i) {
     return true;
   }
   // Exact across workers: the slot is taken only if the count was below the limit.
-  uint32_t n = e.connections.load(std::memory_order_relaxed);
+  uint32_t n = e.connections.load(std::memory_order_seq_cst);
   while (n < config_.max_connections) {
-    if (e.connections.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) return true;
+    if (e.connections.compare_exchange_weak(n, n + 1, std::memory_order_seq_cst)) return true;
   }
   return false;
 }
 
 void PoolState::release_connection(size_t i) {
-  endpoints_[i]->connections.fetch_sub(1, std::memory_order_relaxed);
+  // Sequentially consistent with try_add_pending: either a waiter's own retry sees this
+  // slot free, or this sees the waiter and wakes it; a wake-up is never lost.
+  endpoints_[i]->connections.fetch_sub(1, std::memory_order_seq_cst);
+  if (pending_.load(std::memory_order_seq_cst) > 0) wake_workers();
+}
+
+void PoolState::subscribe(uv_async_t* wake) {
+  std::lock_guard lock(wake_mutex_);
+  wakes_.push_back(wake);
+}
+
+void PoolState::unsubscribe(uv_async_t* wake) {
+  std::lock_guard lock(wake_mutex_);
+  std::erase(wakes_, wake);
+}
+
+void PoolState::wake_workers() {
+  // Only while requests wait, that is under overload: the lock is off the normal path.
+  std::lock_guard lock(wake_mutex_);
+  for (uv_async_t* w : wakes_) uv_async_send(w);
 }
 
 bool PoolState::try_start_retry() {
@@ -102,13 +121,9 @@ bool PoolState::try_start_retry() {
 }
 
 bool PoolState::try_add_pending() {
-  if (config_.max_pending == 0) {
-    pending_.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
-  uint32_t n = pending_.load(std::memory_order_relaxed);
+  uint32_t n = pending_.load(std::memory_order_seq_cst);
   while (n < config_.max_pending) {
-    if (pending_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) return true;
+    if (pending_.compare_exchange_weak(n, n + 1, std::memory_order_seq_cst)) return true;
   }
   return false;
 }

@@ -5,6 +5,8 @@
 // beyond those atomics.
 #pragma once
 
+#include <uv.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -65,7 +67,16 @@ class PoolState {
 
   // Pending requests (waiting for a connection) against max_pending.
   bool try_add_pending();
-  void remove_pending() { pending_.fetch_sub(1, std::memory_order_relaxed); }
+  void remove_pending() { pending_.fetch_sub(1, std::memory_order_seq_cst); }
+  uint32_t pending() const { return pending_.load(std::memory_order_seq_cst); }
+
+  // Workers subscribe a uv_async_t that is sent whenever a request starts waiting or a
+  // connection slot frees while requests wait: the worker then serves its own waiters
+  // and gives up idle connections that waiters elsewhere need. Unsubscribe before the
+  // handle closes.
+  void subscribe(uv_async_t* wake);
+  void unsubscribe(uv_async_t* wake);
+  void wake_workers();
 
   // Counters for the admin API and tests.
   std::atomic<uint64_t> ejections_total{0};
@@ -78,6 +89,8 @@ class PoolState {
   std::atomic<uint32_t> retries_active_{0};
   std::atomic<uint32_t> pending_{0};
   std::mutex ejection_mutex_;
+  std::mutex wake_mutex_;
+  std::vector<uv_async_t*> wakes_;  // guarded by wake_mutex_
 };
 
 }  // namespace portico::upstream

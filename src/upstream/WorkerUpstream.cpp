@@ -4,9 +4,14 @@ namespace portico::upstream {
 
 WorkerUpstream::WorkerUpstream(const config::Upstream& config, PoolState& state,
                                const BalancerPlan& plan, uint64_t seed, core::Timers& timers)
-    : config_(config), state_(state), balancer_(plan.instantiate(seed)) {
+    : config_(config),
+      state_(state),
+      balancer_(plan.instantiate(seed)),
+      queue_timeouts_(timers.list(config.queue_timeout)),
+      total_timeouts_(config.total_timeout.count() > 0 ? &timers.list(config.total_timeout)
+                                                       : nullptr) {
   for (size_t i = 0; i < config.endpoints.size(); ++i)
-    endpoints_.push_back(std::make_unique<EndpointPool>(config, i, state, timers));
+    endpoints_.push_back(std::make_unique<EndpointPool>(*this, i, timers));
 }
 
 bool WorkerUpstream::usable(size_t i) const {
@@ -17,8 +22,11 @@ bool WorkerUpstream::usable(size_t i) const {
   if (!healthy && !panic_) return false;
   // At max_connections the endpoint still serves this worker through an idle connection.
   if (config_.max_connections &&
-      h.connections.load(std::memory_order_relaxed) >= config_.max_connections)
-    return endpoints_[i]->idle() > 0;
+      h.connections.load(std::memory_order_relaxed) >= config_.max_connections) {
+    if (endpoints_[i]->idle() > 0) return true;
+    saw_full_ = true;
+    return false;
+  }
   return true;
 }
 
@@ -28,6 +36,7 @@ uint32_t WorkerUpstream::load(size_t i) const {
 
 EndpointPool* WorkerUpstream::pick(std::optional<uint64_t> hash, int avoid, uint64_t now_ms) {
   now_ms_ = now_ms;
+  saw_full_ = false;
   panic_ = state_.panicking(now_ms);
   avoid_ = avoid;
   int i = balancer_->pick(*this, hash);
@@ -37,6 +46,32 @@ EndpointPool* WorkerUpstream::pick(std::optional<uint64_t> hash, int avoid, uint
   }
   avoid_ = -1;
   return i < 0 ? nullptr : endpoints_[size_t(i)].get();
+}
+
+bool WorkerUpstream::enqueue(ConnectionWaiter* w) {
+  if (!state_.try_add_pending()) return false;
+  waiters_.push_back(w);
+  // Wakes this worker too: a slot freed between the failed reservation and the count
+  // above is then seen by the retry (see PoolState::release_connection).
+  state_.wake_workers();
+  return true;
+}
+
+void WorkerUpstream::dequeue(ConnectionWaiter* w) {
+  if (!w->linked()) return;
+  waiters_.remove(w);
+  state_.remove_pending();
+}
+
+void WorkerUpstream::on_wake() {
+  while (ConnectionWaiter* w = waiters_.front())
+    if (!w->on_connection_slot()) break;
+  // Requests wait elsewhere: idle connections here hold slots they could use.
+  uint32_t pending = state_.pending();
+  if (pending <= waiters_.size()) return;
+  size_t shed = pending - waiters_.size();
+  for (auto& e : endpoints_)
+    while (shed > 0 && e->close_one_idle()) --shed;
 }
 
 }  // namespace portico::upstream

@@ -10,12 +10,25 @@
 #include <vector>
 
 #include "config/Config.h"
+#include "core/IntrusiveList.h"
 #include "core/Timers.h"
 #include "upstream/Balancer.h"
 #include "upstream/EndpointPool.h"
 #include "upstream/PoolState.h"
 
 namespace portico::upstream {
+
+// A request waiting for a connection because every usable endpoint is at
+// max_connections.
+class ConnectionWaiter : public core::ListHook<ConnectionWaiter> {
+ public:
+  // A slot may have freed: true when the waiter took a connection (and left the queue),
+  // false when it must wait on.
+  virtual bool on_connection_slot() = 0;
+
+ protected:
+  ~ConnectionWaiter() = default;
+};
 
 class WorkerUpstream final : public EndpointView {
  public:
@@ -30,6 +43,20 @@ class WorkerUpstream final : public EndpointView {
   // endpoint index, or -1) is skipped when another endpoint is usable: retries prefer a
   // different endpoint.
   EndpointPool* pick(std::optional<uint64_t> hash, int avoid, uint64_t now_ms);
+  // Whether the last pick() found nothing because healthy endpoints were all full.
+  bool full() const { return saw_full_; }
+
+  // The connection queue (max_pending, timeouts.queue), first come first served.
+  // enqueue() is false when max_pending requests already wait.
+  bool enqueue(ConnectionWaiter* w);
+  void dequeue(ConnectionWaiter* w);
+  size_t waiting() const { return waiters_.size(); }
+  // Called when the worker is woken: serves its waiters while connections can be had,
+  // and gives up idle connections that waiters on other workers need.
+  void on_wake();
+  core::DeadlineList& queue_timeouts() { return queue_timeouts_; }
+  // The whole-exchange timeout, or nullptr when it is off.
+  core::DeadlineList* total_timeouts() { return total_timeouts_; }
 
   const config::Upstream& config() const { return config_; }
   PoolState& state() { return state_; }
@@ -45,10 +72,14 @@ class WorkerUpstream final : public EndpointView {
   PoolState& state_;
   std::unique_ptr<Balancer> balancer_;
   std::vector<std::unique_ptr<EndpointPool>> endpoints_;
+  core::IntrusiveList<ConnectionWaiter> waiters_;
+  core::DeadlineList& queue_timeouts_;
+  core::DeadlineList* total_timeouts_;
   // Set for the duration of pick().
   uint64_t now_ms_ = 0;
   bool panic_ = false;
   int avoid_ = -1;
+  mutable bool saw_full_ = false;
 };
 
 }  // namespace portico::upstream

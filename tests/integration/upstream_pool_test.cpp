@@ -146,7 +146,8 @@ TEST_F(UpstreamPool, MaxConnectionsIsOneBoundAcrossWorkers) {
   TestUpstream up([slow](const HttpRequest&) { return slow; });
   cfg_.endpoints = {up.address()};
   cfg_.workers = "2";
-  cfg_.upstream_extra = "    limits: { max_connections: 2 }\n";
+  // No queue: what finds both connections busy fails at once.
+  cfg_.upstream_extra = "    limits: { max_connections: 2, max_pending: 0 }\n";
   Start();
   constexpr int kClients = 8;
   std::vector<int> status(kClients, 0);

@@ -193,7 +193,7 @@ TEST(ConfigUpstream, FullBlockRoundTrips) {
   LoadResult result = load(with_upstream(R"(    balance: ring_hash
     hash_key: header:X-User-Id
     endpoints: [ 127.0.0.1:9001, { address: "[::1]:9002", weight: 3 }, localhost:9003 ]
-    timeouts: { connect: 250ms, response: 20s, per_try: 5s }
+    timeouts: { connect: 250ms, response: 20s, per_try: 5s, total: 1m, queue: 2s }
     keepalive: { max_idle: 16, idle_timeout: 30s }
     limits: { max_connections: 100, max_pending: 1000 }
     panic_threshold: 50%
@@ -238,6 +238,8 @@ TEST(ConfigUpstream, FullBlockRoundTrips) {
   EXPECT_EQ(u.connect_timeout, milliseconds(250));
   EXPECT_EQ(u.response_timeout, seconds(20));
   EXPECT_EQ(u.per_try_timeout, seconds(5));
+  EXPECT_EQ(u.total_timeout, minutes(1));
+  EXPECT_EQ(u.queue_timeout, seconds(2));
   EXPECT_EQ(u.max_idle, 16u);
   EXPECT_EQ(u.idle_timeout, seconds(30));
   EXPECT_EQ(u.max_connections, 100u);
@@ -285,10 +287,12 @@ TEST(ConfigUpstream, DefaultsWhenAbsent) {
   EXPECT_EQ(u.connect_timeout, seconds(1));
   EXPECT_EQ(u.response_timeout, seconds(15));
   EXPECT_EQ(u.per_try_timeout, milliseconds(0));
+  EXPECT_EQ(u.total_timeout, milliseconds(0));
+  EXPECT_EQ(u.queue_timeout, seconds(1));
   EXPECT_EQ(u.max_idle, 64u);
   EXPECT_EQ(u.idle_timeout, seconds(60));
   EXPECT_EQ(u.max_connections, 0u);
-  EXPECT_EQ(u.max_pending, 0u);
+  EXPECT_EQ(u.max_pending, 1024u);
   EXPECT_EQ(u.panic_threshold, 0u);
   EXPECT_EQ(u.dns_refresh, seconds(30));
 
@@ -396,7 +400,7 @@ TEST(ConfigUpstream, UnknownKeysInsideTheNewMappings) {
             "attempts, on, budget, min_retry_concurrency)");
   EXPECT_EQ(upstream_error("    endpoints: [ 127.0.0.1:1 ]\n    timeouts: { idle: 60s }\n"),
             "test.yaml:11:17: upstreams[0].timeouts.idle: unknown key 'idle' (expected one of: "
-            "connect, response, per_try)");
+            "connect, response, per_try, total, queue)");
   EXPECT_EQ(upstream_error("    endpoints: [ 127.0.0.1:1 ]\n    limits: { max_requests: 5 }\n"),
             "test.yaml:11:15: upstreams[0].limits.max_requests: unknown key 'max_requests' "
             "(expected one of: max_connections, max_pending)");
@@ -475,6 +479,20 @@ TEST(ConfigUpstream, PerTryTimeout) {
   EXPECT_EQ(upstream_error("    endpoints: [ 127.0.0.1:1 ]\n"
                            "    timeouts: { response: 0, per_try: 20s }\n"),
             "test.yaml:11:27: upstreams[0].timeouts.response: must be greater than 0");
+}
+
+TEST(ConfigUpstream, QueueTimeoutFollowsConnectUnlessSet) {
+  LoadResult follows =
+      load(with_upstream("    endpoints: [ 127.0.0.1:1 ]\n    timeouts: { connect: 300ms }\n"));
+  EXPECT_EQ(loaded_upstream(follows).queue_timeout, milliseconds(300));
+  LoadResult own = load(with_upstream(
+      "    endpoints: [ 127.0.0.1:1 ]\n    timeouts: { connect: 300ms, queue: 5s }\n"));
+  EXPECT_EQ(loaded_upstream(own).queue_timeout, seconds(5));
+  EXPECT_EQ(upstream_error("    endpoints: [ 127.0.0.1:1 ]\n    timeouts: { queue: 0 }\n"),
+            "test.yaml:11:24: upstreams[0].timeouts.queue: must be greater than 0");
+  EXPECT_EQ(upstream_error("    endpoints: [ 127.0.0.1:1 ]\n    timeouts: { totl: 1s }\n"),
+            "test.yaml:11:17: upstreams[0].timeouts.totl: unknown key 'totl' (expected one of: "
+            "connect, response, per_try, total, queue)");
 }
 
 TEST(ConfigUpstream, ExpectedStatuses) {

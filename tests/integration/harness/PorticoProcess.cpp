@@ -125,10 +125,19 @@ std::vector<std::string> PorticoProcess::StdoutLines() const {
   return lines;
 }
 
-bool PorticoProcess::WaitStdoutChange(Ms timeout) {
-  // inotify on the stdout file: wakes as soon as the proxy writes.
+bool PorticoProcess::WaitForStderr(std::string_view text, Ms timeout) {
+  Deadline deadline(timeout);
+  while (true) {
+    if (Stderr().find(text) != std::string::npos) return true;
+    if (deadline.Expired()) return false;
+    WaitFileChange(stderr_path_, deadline.Remaining());
+  }
+}
+
+bool PorticoProcess::WaitFileChange(const std::string& path, Ms timeout) {
+  // inotify on the output file: wakes as soon as the proxy writes.
   Fd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-  if (!in || ::inotify_add_watch(in.get(), stdout_path_.c_str(), IN_MODIFY) < 0) {
+  if (!in || ::inotify_add_watch(in.get(), path.c_str(), IN_MODIFY) < 0) {
     pollfd none{-1, 0, 0};
     ::poll(&none, 0, static_cast<int>(std::min<long long>(timeout.count(), 20)));
     return false;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/ChildProcess.h"
@@ -64,10 +65,14 @@ class PorticoProcess {
   template <typename Pred>
   bool WaitForStdoutLine(Pred pred, Ms timeout);
 
+  // Waits until the error log (stderr) contains `text`.
+  bool WaitForStderr(std::string_view text, Ms timeout);
+
   std::string DiagnosticTail() const;  // last part of stderr, for failure messages
 
  private:
-  bool WaitStdoutChange(Ms timeout);
+  bool WaitStdoutChange(Ms timeout) { return WaitFileChange(stdout_path_, timeout); }
+  static bool WaitFileChange(const std::string& path, Ms timeout);
 
   PorticoOptions options_;
   TempDir dir_;

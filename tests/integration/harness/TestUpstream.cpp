@@ -187,7 +187,10 @@ void TestUpstream::AcceptLoop() {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     size_t index = accepted_.fetch_add(1);
-    open_.fetch_add(1);
+    size_t open_now = open_.fetch_add(1) + 1;
+    size_t peak = peak_open_.load();
+    while (open_now > peak && !peak_open_.compare_exchange_weak(peak, open_now)) {
+    }
     std::lock_guard lock(mu_);
     if (stop_) {
       open_.fetch_sub(1);

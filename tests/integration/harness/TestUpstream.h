@@ -89,6 +89,8 @@ class TestUpstream {
 
   size_t connections_accepted() const { return accepted_.load(); }
   size_t open_connections() const { return open_.load(); }
+  // The most connections that were open at once.
+  size_t peak_open_connections() const { return peak_open_.load(); }
   size_t requests_received() const;
   std::vector<HttpRequest> requests() const;
   std::optional<HttpRequest> last_request() const;
@@ -114,6 +116,7 @@ class TestUpstream {
   std::atomic<bool> stop_{false};
   std::atomic<size_t> accepted_{0};
   std::atomic<size_t> open_{0};
+  std::atomic<size_t> peak_open_{0};
 
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
