@@ -10,6 +10,7 @@
 
 #include "core/Runtime.h"
 #include "core/Worker.h"
+#include "dns/DnsRefresher.h"
 #include "health/HealthChecker.h"
 #include "log/AccessLog.h"
 
@@ -22,6 +23,7 @@ struct SignalContext {
   std::vector<uv_signal_t*> handles;
   bool stopping = false;
   health::HealthChecker* checker = nullptr;
+  dns::DnsRefresher* refresher = nullptr;
 };
 
 void on_signal(uv_signal_t* handle, int signum) {
@@ -35,6 +37,7 @@ void on_signal(uv_signal_t* handle, int signum) {
   spdlog::info("{}: draining in-flight requests, then exiting", strsignal(signum));
   for (auto& w : *ctx->workers) w->request_stop();
   if (ctx->checker) ctx->checker->stop();  // its timers and probes keep the loop alive
+  if (ctx->refresher) ctx->refresher->stop();
   for (uv_signal_t* h : ctx->handles) uv_close(reinterpret_cast<uv_handle_t*>(h), nullptr);
 }
 
@@ -81,6 +84,9 @@ int run_server(config::Config config) {
   health::HealthChecker checker(&loop, runtime);
   ctx.checker = &checker;
   checker.start();
+  dns::DnsRefresher refresher(&loop, runtime);
+  ctx.refresher = &refresher;
+  refresher.start();
   for (const auto& l : runtime->config().listeners)
     spdlog::info("listener {} on {} ({} routes)", l.name, l.address.text, l.routes.size());
   spdlog::info("portico {} running with {} worker{}", PORTICO_VERSION, n, n == 1 ? "" : "s");

@@ -81,10 +81,12 @@ struct Listener {
 };
 
 struct Endpoint {
-  SocketAddress address;  // resolved when loading (names: the first address, see dns)
+  SocketAddress address;  // resolved when loading (names: the first address)
   std::string host;       // the name or IP literal as written, without the port
   uint16_t port = 0;
   uint32_t weight = 1;
+  bool named = false;                   // a host name, re-resolved every dns_refresh
+  std::vector<SocketAddress> resolved;  // names: every address found when loading
 };
 
 // What consistent-hash balancers hash (ring_hash, maglev).

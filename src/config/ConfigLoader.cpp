@@ -1347,6 +1347,8 @@ class Loader {
                 parsed->resolve_error + " (the endpoint gets no traffic until the name resolves)");
       }
       endpoint.address = std::move(parsed->address);
+      endpoint.named = parsed->named;
+      endpoint.resolved = std::move(parsed->resolved);
       endpoint.host = std::move(parsed->host_port.host);
       endpoint.port = parsed->host_port.port;
       upstream.endpoints.push_back(std::move(endpoint));

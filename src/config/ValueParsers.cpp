@@ -315,7 +315,7 @@ std::string host_name_error(std::string_view host) {
 }
 
 // Resolves a host name now; returns why it failed, or empty.
-std::string resolve(const HostPort& hp, SocketAddress& out) {
+std::string resolve(const HostPort& hp, std::vector<SocketAddress>& out) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -328,11 +328,8 @@ std::string resolve(const HostPort& hp, SocketAddress& out) {
     return "cannot resolve " + quoted(hp.host) + ": " +
            (rc != 0 ? gai_strerror(rc) : "no addresses");
   }
-  if (info->ai_addrlen > sizeof out.storage) {
-    return "cannot resolve " + quoted(hp.host) + ": unsupported address family";
-  }
-  std::memcpy(&out.storage, info->ai_addr, info->ai_addrlen);
-  out.length = static_cast<socklen_t>(info->ai_addrlen);
+  out = socket_addresses(info.get());
+  if (out.empty()) return "cannot resolve " + quoted(hp.host) + ": unsupported address family";
   return {};
 }
 
@@ -357,8 +354,44 @@ ParseResult<EndpointAddress> parse_endpoint_address(std::string_view text) {
   if (std::string why = host_name_error(result.host_port.host); !why.empty()) {
     return R::fail(quoted(text) + " is not a valid address: " + why);
   }
-  result.resolve_error = resolve(result.host_port, result.address);
+  result.named = true;
+  result.resolve_error = resolve(result.host_port, result.resolved);
+  if (!result.resolved.empty()) {
+    result.address.storage = result.resolved.front().storage;
+    result.address.length = result.resolved.front().length;
+  }
   return R::ok(std::move(result));
+}
+
+std::vector<SocketAddress> socket_addresses(const addrinfo* list) {
+  std::vector<SocketAddress> out;
+  for (const addrinfo* a = list; a; a = a->ai_next) {
+    if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
+        a->ai_addrlen > sizeof(sockaddr_storage))
+      continue;
+    SocketAddress s;
+    std::memcpy(&s.storage, a->ai_addr, a->ai_addrlen);
+    s.length = static_cast<socklen_t>(a->ai_addrlen);
+    bool seen = false;
+    for (const SocketAddress& o : out)
+      seen = seen || (o.length == s.length && std::memcmp(&o.storage, &s.storage, s.length) == 0);
+    if (seen) continue;
+    char ip[INET6_ADDRSTRLEN] = {};
+    uint16_t port = 0;
+    if (a->ai_family == AF_INET) {
+      const auto* v4 = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
+      inet_ntop(AF_INET, &v4->sin_addr, ip, sizeof ip);
+      port = ntohs(v4->sin_port);
+      s.text = std::string(ip) + ":" + std::to_string(port);
+    } else {
+      const auto* v6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
+      inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof ip);
+      port = ntohs(v6->sin6_port);
+      s.text = "[" + std::string(ip) + "]:" + std::to_string(port);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 ParseResult<SocketAddress> parse_socket_address(std::string_view text, bool resolve_names) {

@@ -3,11 +3,14 @@
 // config nodes (window: 10s, max_bytes: 64MiB) accept exactly the same spellings.
 #pragma once
 
+#include <netdb.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "config/Config.h"
 
@@ -60,8 +63,14 @@ struct EndpointAddress {
   HostPort host_port;
   SocketAddress address;      // `text` is always set; length 0 when the name did not resolve
   std::string resolve_error;  // "cannot resolve 'NAME': REASON"; empty when resolved
+  bool named = false;         // the host is a name, not an IP literal
+  std::vector<SocketAddress> resolved;  // names: every address, in the resolver's order
 };
 ParseResult<EndpointAddress> parse_endpoint_address(std::string_view text);
+
+// The IPv4 and IPv6 addresses of a getaddrinfo answer, in order, without duplicates,
+// each with its text ("10.0.0.1:80", "[::1]:80").
+std::vector<SocketAddress> socket_addresses(const addrinfo* list);
 
 // "127.0.0.1:8080", "[::1]:8080" and, when resolve_names is true, "localhost:9000"
 // (resolved once, now, with getaddrinfo; the first address returned is used). The port is

@@ -10,9 +10,16 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config) {
   auto rt = std::make_shared<Runtime>(Key{});
   rt->config_ = std::move(config);
   for (const config::Upstream& u : rt->config_.upstreams) {
-    rt->pools_.push_back(std::make_shared<upstream::PoolState>(u));
+    auto state = std::make_shared<upstream::PoolState>(u);
+    // The balancer works on slots; a named endpoint's slots hash as "name:port#k".
     std::vector<upstream::BalancerEndpoint> eps;
-    for (const config::Endpoint& e : u.endpoints) eps.push_back({e.address.text, e.weight});
+    for (size_t slot = 0; slot < state->size(); ++slot) {
+      const config::Endpoint& e = u.endpoints[state->endpoint_of(slot)];
+      std::string id = e.address.text;
+      if (e.named) id += "#" + std::to_string(slot - state->first_slot(state->endpoint_of(slot)));
+      eps.push_back({std::move(id), e.weight});
+    }
+    rt->pools_.push_back(std::move(state));
     auto plan = upstream::make_balancer_plan(u.balance, eps);
     if (!plan)
       throw std::invalid_argument("upstream '" + u.name + "': unknown balance '" + u.balance + "'");

@@ -7,13 +7,15 @@
 
 namespace portico::health {
 
-EndpointProber::EndpointProber(uv_loop_t* loop, const config::Upstream& upstream, size_t endpoint,
-                               upstream::EndpointHealth& health, uint64_t seed)
+EndpointProber::EndpointProber(uv_loop_t* loop, const config::Upstream& upstream,
+                               upstream::PoolState& pool, size_t slot, uint64_t seed)
     : loop_(loop),
       upstream_(upstream),
-      endpoint_(upstream.endpoints[endpoint]),
+      endpoint_(upstream.endpoints[pool.endpoint_of(slot)]),
       check_(upstream.health_check),
-      health_(health),
+      pool_(pool),
+      slot_(slot),
+      health_(pool.endpoint(slot)),
       state_(check_.healthy_threshold, check_.unhealthy_threshold),
       rng_(seed) {
   if (check_.type == config::HealthCheck::Type::Http) request_ = probe_request(check_, endpoint_);
@@ -52,12 +54,26 @@ void EndpointProber::on_timer(uv_timer_t* timer) {
 
 void EndpointProber::begin_probe() {
   probe_started_ms_ = uv_now(loop_);
+  sockaddr_storage addr;
+  socklen_t length = 0;
+  uint32_t generation = 0;
+  if (!pool_.address(slot_, addr, length, generation)) {
+    // An empty slot (the name resolves to fewer addresses): look again next interval.
+    uv_timer_start(timer_.get(), on_timer, uint64_t(check_.interval.count()), 0);
+    return;
+  }
+  if (generation != generation_ || address_.empty()) {
+    // A new address in this slot: a new server, judged afresh.
+    generation_ = generation;
+    state_ = HealthState(check_.healthy_threshold, check_.unhealthy_threshold);
+    address_ = pool_.address_text(slot_);
+  }
   // The timeout is armed first: a probe that fails at once re-arms the timer for the
   // next interval from inside connect().
   uv_timer_start(timer_.get(), on_timer, uint64_t(check_.timeout.count()), 0);
   Probe::Check c{request_, &check_.expected_statuses};
   probe_ = Probe::create(loop_, std::move(c), this);
-  probe_->connect(reinterpret_cast<const sockaddr*>(&endpoint_.address.storage));
+  probe_->connect(reinterpret_cast<const sockaddr*>(&addr));
 }
 
 void EndpointProber::on_probe_timeout() {
@@ -72,21 +88,24 @@ void EndpointProber::on_probe_done(ProbeResult result) {
 }
 
 void EndpointProber::count(ProbeResult result) {
-  if (!result.ok) {
-    spdlog::debug("upstream {} endpoint {}: health probe failed: {}", upstream_.name,
-                  endpoint_.address.text, result.reason);
+  // A slot that changed address while the probe was out: the result is about a server
+  // that is gone, so it is dropped (the next probe starts the new one's record).
+  bool stale = health_.generation.load(std::memory_order_relaxed) != generation_;
+  if (stale) address_.clear();
+  if (!result.ok && !stale) {
+    spdlog::debug("upstream {} endpoint {}: health probe failed: {}", upstream_.name, address_,
+                  result.reason);
   }
-  switch (state_.record(result.ok)) {
+  switch (stale ? HealthState::Change::None : state_.record(result.ok)) {
     case HealthState::Change::BecameUnhealthy:
       health_.active_healthy.store(false, std::memory_order_relaxed);
       spdlog::warn("upstream {} endpoint {} is unhealthy: {} ({} consecutive failures)",
-                   upstream_.name, endpoint_.address.text, result.reason,
-                   state_.consecutive_failures());
+                   upstream_.name, address_, result.reason, state_.consecutive_failures());
       break;
     case HealthState::Change::BecameHealthy:
       health_.active_healthy.store(true, std::memory_order_relaxed);
       spdlog::info("upstream {} endpoint {} is healthy again ({} consecutive successes)",
-                   upstream_.name, endpoint_.address.text, state_.consecutive_successes());
+                   upstream_.name, address_, state_.consecutive_successes());
       break;
     case HealthState::Change::None:
       break;

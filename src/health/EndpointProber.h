@@ -1,4 +1,4 @@
-// Active health checking of one endpoint of one upstream pool, on the main thread's loop:
+// Active health checking of one endpoint (slot) of one upstream pool, on the main thread's loop:
 // a probe every interval (± jitter), a verdict from consecutive results (HealthState),
 // published to the workers through EndpointHealth::active_healthy and logged when it
 // changes.
@@ -23,8 +23,8 @@ class EndpointProber final : public ProbeObserver {
  public:
   // `upstream` and `health` must outlive the prober (they belong to the Runtime the
   // checker holds). `seed` varies the jitter from one prober to the next.
-  EndpointProber(uv_loop_t* loop, const config::Upstream& upstream, size_t endpoint,
-                 upstream::EndpointHealth& health, uint64_t seed);
+  EndpointProber(uv_loop_t* loop, const config::Upstream& upstream, upstream::PoolState& pool,
+                 size_t slot, uint64_t seed);
   ~EndpointProber();
   EndpointProber(const EndpointProber&) = delete;
   EndpointProber& operator=(const EndpointProber&) = delete;
@@ -45,8 +45,12 @@ class EndpointProber final : public ProbeObserver {
   const config::Upstream& upstream_;
   const config::Endpoint& endpoint_;
   const config::HealthCheck& check_;
+  upstream::PoolState& pool_;
+  size_t slot_;
   upstream::EndpointHealth& health_;
-  std::string request_;  // http checks: built once, copied into each probe
+  uint32_t generation_ = 0;  // of the address the verdict is about
+  std::string address_;      // its text, for the log
+  std::string request_;      // http checks: built once, copied into each probe
   HealthState state_;
   upstream::balancers::Rng rng_;
   // One timer for both waits: until the next probe while idle, the probe's timeout while

@@ -17,12 +17,11 @@ HealthChecker::HealthChecker(uv_loop_t* loop, std::shared_ptr<const core::Runtim
   for (size_t u = 0; u < upstreams.size(); ++u) {
     const config::Upstream& up = upstreams[u];
     if (!up.health_check.enabled) continue;
-    for (size_t e = 0; e < up.endpoints.size(); ++e) {
-      // An unresolved name has no address to probe; it gets no traffic anyway.
-      if (up.endpoints[e].address.length == 0) continue;
+    // Every slot, filled or not: a name's slots fill and empty as DNS answers change.
+    upstream::PoolState& pool = runtime_->pool_state(u);
+    for (size_t slot = 0; slot < pool.size(); ++slot) {
       seed = upstream::mix64(seed + probers_.size() + 1);
-      probers_.push_back(std::make_unique<EndpointProber>(
-          loop_, up, e, runtime_->pool_state(u).endpoint(e), seed));
+      probers_.push_back(std::make_unique<EndpointProber>(loop_, up, pool, slot, seed));
     }
   }
 }

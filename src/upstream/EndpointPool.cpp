@@ -7,7 +7,7 @@ namespace portico::upstream {
 EndpointPool::EndpointPool(WorkerUpstream& owner, size_t index, core::Timers& timers)
     : owner_(owner),
       upstream_(owner.config()),
-      endpoint_(upstream_.endpoints[index]),
+      endpoint_(upstream_.endpoints[owner.state().endpoint_of(index)]),
       index_(index),
       state_(owner.state()),
       connect_timeouts_(timers.list(upstream_.connect_timeout)),
@@ -18,7 +18,9 @@ EndpointPool::EndpointPool(WorkerUpstream& owner, size_t index, core::Timers& ti
       idle_timeouts_(timers.list(upstream_.idle_timeout)) {}
 
 bool EndpointPool::put_idle(UpstreamConn* c) {
-  if (idle_.size() >= upstream_.max_idle) return false;
+  if (idle_.size() >= upstream_.max_idle ||
+      c->generation() != health().generation.load(std::memory_order_relaxed))
+    return false;
   // Overloaded: the slot goes to a waiting request. One of this worker's takes the
   // connection on the loop's next turn; for one on another worker, closing frees it.
   if (owner_.waiting() > 0)
@@ -27,6 +29,28 @@ bool EndpointPool::put_idle(UpstreamConn* c) {
     return false;
   idle_.push_back(c);
   return true;
+}
+
+UpstreamConn* EndpointPool::take_idle() {
+  uint32_t generation = health().generation.load(std::memory_order_relaxed);
+  while (UpstreamConn* c = idle_.back()) {
+    idle_.remove(c);
+    if (c->generation() == generation) return c;
+    c->abort();  // to an address this slot no longer holds
+  }
+  return nullptr;
+}
+
+void EndpointPool::close_stale_idle() {
+  uint32_t generation = health().generation.load(std::memory_order_relaxed);
+  for (UpstreamConn* c = idle_.front(); c;) {
+    UpstreamConn* next = idle_.next(c);
+    if (c->generation() != generation) {
+      idle_.remove(c);
+      c->abort();
+    }
+    c = next;
+  }
 }
 
 bool EndpointPool::close_one_idle() {

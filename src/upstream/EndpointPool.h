@@ -1,5 +1,5 @@
-// A worker's keep-alive connections to one upstream endpoint. Idle connections are
-// kept most-recently-used first, so a busy worker reuses warm connections and the
+// A worker's keep-alive connections to one upstream endpoint (one slot of the pool). Idle
+// connections are kept most-recently-used first, so a busy worker reuses warm connections and the
 // cold ones age out through the idle timeout.
 #pragma once
 
@@ -33,11 +33,7 @@ class EndpointPool {
   core::DeadlineList& idle_timeouts() { return idle_timeouts_; }
 
   // An idle connection, or nullptr when a new one must be opened.
-  UpstreamConn* take_idle() {
-    UpstreamConn* c = idle_.back();
-    if (c) idle_.remove(c);
-    return c;
-  }
+  UpstreamConn* take_idle();
   // Returns false when the connection should close instead: the pool is full, or
   // requests on other workers wait for the slot it holds.
   bool put_idle(UpstreamConn* c);
@@ -45,6 +41,8 @@ class EndpointPool {
   size_t idle() const { return idle_.size(); }
   // Closes the least recently used idle connection; false when there is none.
   bool close_one_idle();
+  // Closes idle connections to an address the slot no longer holds.
+  void close_stale_idle();
 
   // Counters for tests and, later, the admin API.
   uint64_t connects = 0;

@@ -2,24 +2,88 @@
 
 #include <algorithm>
 
+#include "upstream/NameSlots.h"
+
 namespace portico::upstream {
 
 PoolState::PoolState(const config::Upstream& upstream) : config_(upstream) {
-  for (size_t i = 0; i < upstream.endpoints.size(); ++i)
-    endpoints_.push_back(std::make_unique<EndpointHealth>());
+  for (size_t e = 0; e < upstream.endpoints.size(); ++e) {
+    const config::Endpoint& ep = upstream.endpoints[e];
+    first_slot_.push_back(endpoints_.size());
+    size_t slots = ep.named ? kSlotsPerName : 1;
+    for (size_t k = 0; k < slots; ++k) {
+      endpoints_.push_back(std::make_unique<EndpointHealth>());
+      slot_endpoint_.push_back(e);
+      addresses_.emplace_back();
+    }
+    if (ep.named) {
+      set_addresses(e, ep.resolved);
+    } else {
+      addresses_.back() = ep.address;
+      endpoints_.back()->present.store(true, std::memory_order_relaxed);
+    }
+  }
+}
+
+size_t PoolState::slot_count(size_t endpoint) const {
+  size_t end = endpoint + 1 < first_slot_.size() ? first_slot_[endpoint + 1] : endpoints_.size();
+  return end - first_slot_[endpoint];
+}
+
+bool PoolState::address(size_t slot, sockaddr_storage& out, socklen_t& length,
+                        uint32_t& generation) {
+  std::lock_guard lock(address_mutex_);
+  const auto& a = addresses_[slot];
+  if (!a) return false;
+  out = a->storage;
+  length = a->length;
+  generation = endpoints_[slot]->generation.load(std::memory_order_relaxed);
+  return true;
+}
+
+std::string PoolState::address_text(size_t slot) {
+  std::lock_guard lock(address_mutex_);
+  return addresses_[slot] ? addresses_[slot]->text : std::string();
+}
+
+size_t PoolState::set_addresses(size_t endpoint, std::span<const config::SocketAddress> resolved) {
+  size_t first = first_slot_[endpoint], n = slot_count(endpoint);
+  std::lock_guard lock(address_mutex_);
+  SlotAssignment next = assign_slots(std::span(addresses_).subspan(first, n), resolved);
+  for (size_t k = 0; k < n; ++k) {
+    auto& now = addresses_[first + k];
+    const auto& want = next.slots[k];
+    bool same = now.has_value() == want.has_value() && (!now || same_address(*now, *want));
+    if (same) continue;
+    EndpointHealth& h = *endpoints_[first + k];
+    // A new address is a new server: it starts with a clean record.
+    h.generation.fetch_add(1, std::memory_order_relaxed);
+    h.active_healthy.store(true, std::memory_order_relaxed);
+    h.ejected_until_ms.store(0, std::memory_order_relaxed);
+    h.ejections.store(0, std::memory_order_relaxed);
+    h.consecutive_5xx.store(0, std::memory_order_relaxed);
+    h.consecutive_gateway.store(0, std::memory_order_relaxed);
+    h.present.store(want.has_value(), std::memory_order_release);
+    now = want;
+    address_epoch_.fetch_add(1, std::memory_order_release);
+  }
+  return next.dropped;
 }
 
 bool PoolState::panicking(uint64_t now_ms) const {
-  if (config_.panic_threshold == 0 || endpoints_.empty()) return false;
-  size_t healthy = 0;
-  for (const auto& e : endpoints_)
+  if (config_.panic_threshold == 0) return false;
+  size_t healthy = 0, present = 0;
+  for (const auto& e : endpoints_) {
+    if (!e->present.load(std::memory_order_relaxed)) continue;
+    ++present;
     if (e->active_healthy.load(std::memory_order_relaxed) && !e->ejected(now_ms)) ++healthy;
-  return healthy * 100 < size_t(config_.panic_threshold) * endpoints_.size();
+  }
+  return present > 0 && healthy * 100 < size_t(config_.panic_threshold) * present;
 }
 
 bool PoolState::usable(size_t i, uint64_t now_ms) const {
   const EndpointHealth& e = *endpoints_[i];
-  if (config_.endpoints[i].address.length == 0) return false;  // name not resolved (yet)
+  if (!e.present.load(std::memory_order_acquire)) return false;  // no address (yet)
   if (config_.max_connections &&
       e.connections.load(std::memory_order_relaxed) >= config_.max_connections) {
     // Full, but a worker with an idle connection to it can still use that one; the
@@ -56,9 +120,13 @@ bool PoolState::record(size_t i, Outcome outcome, uint64_t now_ms) {
   // both pass the check; this runs only when an endpoint trips, never per request.
   std::lock_guard lock(ejection_mutex_);
   if (e.ejected(now_ms)) return false;
-  size_t ejected = 0;
-  for (const auto& other : endpoints_) ejected += other->ejected(now_ms);
-  size_t allowed = std::max<size_t>(1, endpoints_.size() * o.max_ejection_percent / 100);
+  size_t ejected = 0, present = 0;
+  for (const auto& other : endpoints_) {
+    if (!other->present.load(std::memory_order_relaxed)) continue;
+    ++present;
+    ejected += other->ejected(now_ms);
+  }
+  size_t allowed = std::max<size_t>(1, present * o.max_ejection_percent / 100);
   if (o.max_ejection_percent == 0 || ejected >= allowed) return false;
 
   // The ejection grows with each repeat: base × times ejected, up to the maximum.

@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "config/Config.h"
@@ -19,6 +22,8 @@ namespace portico::upstream {
 
 // One cache line each, so workers updating different endpoints do not contend.
 struct alignas(64) EndpointHealth {
+  std::atomic<bool> present{false};           // the slot holds an address (see NameSlots.h)
+  std::atomic<uint32_t> generation{0};        // bumped when the slot's address changes
   std::atomic<bool> active_healthy{true};     // set by the active health checker
   std::atomic<uint64_t> ejected_until_ms{0};  // outlier ejection end (uv_now clock)
   std::atomic<uint32_t> ejections{0};         // times ejected: the next ejection lasts longer
@@ -41,9 +46,28 @@ class PoolState {
   PoolState(const PoolState&) = delete;
   PoolState& operator=(const PoolState&) = delete;
 
+  // The pool's slots: one per IP endpoint, kSlotsPerName per named one. Balancers,
+  // health and connection pools work on slots; a slot is present while it has an address.
   size_t size() const { return endpoints_.size(); }
   EndpointHealth& endpoint(size_t i) { return *endpoints_[i]; }
   const EndpointHealth& endpoint(size_t i) const { return *endpoints_[i]; }
+  // The configured endpoint a slot belongs to, and a configured endpoint's slots.
+  size_t endpoint_of(size_t slot) const { return slot_endpoint_[slot]; }
+  size_t first_slot(size_t endpoint) const { return first_slot_[endpoint]; }
+  size_t slot_count(size_t endpoint) const;
+
+  // A slot's address, for connecting (lock-protected: read once per new connection).
+  // False when the slot is empty.
+  bool address(size_t slot, sockaddr_storage& out, socklen_t& length, uint32_t& generation);
+  // The slot's address text ("10.0.0.1:80"), or "" when empty.
+  std::string address_text(size_t slot);
+  // Main thread: a named endpoint now resolves to `resolved`. Slots whose address stays
+  // keep it; vacated ones empty; filled or refilled ones start healthy with a new
+  // generation (stale idle connections then close). Returns how many addresses found no
+  // slot.
+  size_t set_addresses(size_t endpoint, std::span<const config::SocketAddress> resolved);
+  // Rises with every change set_addresses makes (workers then sweep stale connections).
+  uint64_t address_epoch() const { return address_epoch_.load(std::memory_order_acquire); }
 
   // Healthy (or the pool is in panic), not ejected, and under max_connections.
   bool usable(size_t i, uint64_t now_ms) const;
@@ -84,7 +108,12 @@ class PoolState {
 
  private:
   const config::Upstream& config_;
-  std::vector<std::unique_ptr<EndpointHealth>> endpoints_;  // atomics cannot move
+  std::vector<std::unique_ptr<EndpointHealth>> endpoints_;  // per slot; atomics cannot move
+  std::vector<size_t> slot_endpoint_;
+  std::vector<size_t> first_slot_;
+  std::mutex address_mutex_;
+  std::atomic<uint64_t> address_epoch_{0};
+  std::vector<std::optional<config::SocketAddress>> addresses_;  // per slot, address_mutex_
   alignas(64) std::atomic<uint32_t> requests_active_{0};
   std::atomic<uint32_t> retries_active_{0};
   std::atomic<uint32_t> pending_{0};

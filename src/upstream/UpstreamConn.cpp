@@ -23,9 +23,13 @@ UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
 
 void UpstreamConn::connect() {
   ++pool_.connects;
-  const auto& addr = pool_.endpoint().address;
-  int rc =
-      transport_->connect(reinterpret_cast<const sockaddr*>(&addr.storage), connected_cb, this);
+  sockaddr_storage addr;
+  socklen_t length = 0;
+  if (!pool_.state().address(pool_.index(), addr, length, generation_)) {
+    fail(Failure::Connect, UV_EADDRNOTAVAIL);  // the name's answer changed since the pick
+    return;
+  }
+  int rc = transport_->connect(reinterpret_cast<const sockaddr*>(&addr), connected_cb, this);
   if (rc != 0) {
     fail(Failure::Connect, rc);
     return;

@@ -70,6 +70,8 @@ class UpstreamConn final : public core::TransportEvents,
   // `decode_chunked`: hand the client de-chunked body bytes (HTTP/1.0 clients).
   void attach(UpstreamClient* client, bool head_request, bool decode_chunked);
   bool connected() const { return connected_; }
+  // The slot's address generation this connection went to (see EndpointHealth).
+  uint32_t generation() const { return generation_; }
   bool reused() const { return requests_ > 1; }
 
   // Sends request bytes: 1 = all written, 0 = queued (on_upstream_request_flushed
@@ -118,6 +120,7 @@ class UpstreamConn final : public core::TransportEvents,
   UpstreamClient* client_ = nullptr;
   std::string decoded_;
   uint64_t requests_ = 0;
+  uint32_t generation_ = 0;
   bool connected_ = false;
   bool head_request_ = false;
   bool decode_chunked_ = false;

@@ -10,14 +10,14 @@ WorkerUpstream::WorkerUpstream(const config::Upstream& config, PoolState& state,
       queue_timeouts_(timers.list(config.queue_timeout)),
       total_timeouts_(config.total_timeout.count() > 0 ? &timers.list(config.total_timeout)
                                                        : nullptr) {
-  for (size_t i = 0; i < config.endpoints.size(); ++i)
+  for (size_t i = 0; i < state.size(); ++i)
     endpoints_.push_back(std::make_unique<EndpointPool>(*this, i, timers));
 }
 
 bool WorkerUpstream::usable(size_t i) const {
   if (int(i) == avoid_) return false;
   const EndpointHealth& h = state_.endpoint(i);
-  if (config_.endpoints[i].address.length == 0) return false;  // name not resolved yet
+  if (!h.present.load(std::memory_order_acquire)) return false;  // no address (yet)
   bool healthy = h.active_healthy.load(std::memory_order_relaxed) && !h.ejected(now_ms_);
   if (!healthy && !panic_) return false;
   // At max_connections the endpoint still serves this worker through an idle connection.
@@ -64,6 +64,11 @@ void WorkerUpstream::dequeue(ConnectionWaiter* w) {
 }
 
 void WorkerUpstream::on_wake() {
+  uint64_t epoch = state_.address_epoch();
+  if (epoch != address_epoch_) {
+    address_epoch_ = epoch;
+    close_stale_idle();
+  }
   while (ConnectionWaiter* w = waiters_.front())
     if (!w->on_connection_slot()) break;
   // Requests wait elsewhere: idle connections here hold slots they could use.
@@ -72,6 +77,10 @@ void WorkerUpstream::on_wake() {
   size_t shed = pending - waiters_.size();
   for (auto& e : endpoints_)
     while (shed > 0 && e->close_one_idle()) --shed;
+}
+
+void WorkerUpstream::close_stale_idle() {
+  for (auto& e : endpoints_) e->close_stale_idle();
 }
 
 }  // namespace portico::upstream

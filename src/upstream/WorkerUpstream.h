@@ -54,6 +54,8 @@ class WorkerUpstream final : public EndpointView {
   // Called when the worker is woken: serves its waiters while connections can be had,
   // and gives up idle connections that waiters on other workers need.
   void on_wake();
+  // Closes idle connections to addresses their slot no longer holds (DNS changed).
+  void close_stale_idle();
   core::DeadlineList& queue_timeouts() { return queue_timeouts_; }
   // The whole-exchange timeout, or nullptr when it is off.
   core::DeadlineList* total_timeouts() { return total_timeouts_; }
@@ -80,6 +82,7 @@ class WorkerUpstream final : public EndpointView {
   bool panic_ = false;
   int avoid_ = -1;
   mutable bool saw_full_ = false;
+  uint64_t address_epoch_ = 0;  // PoolState::address_epoch() when last swept
 };
 
 }  // namespace portico::upstream

@@ -1,9 +1,13 @@
 #include "upstream/PoolState.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <thread>
+
 #include <vector>
+#include "upstream/NameSlots.h"
 
 namespace portico::upstream {
 namespace {
@@ -97,12 +101,97 @@ TEST(PoolState, UnhealthyEndpointsAreUsableOnlyInPanic) {
   EXPECT_TRUE(s.usable(0, 0));
 }
 
-TEST(PoolState, UnresolvedEndpointsAreNeverUsable) {
-  config::Upstream u = pool_of(2);
-  u.endpoints[1].address.length = 0;
+config::SocketAddress v4(const char* ip, uint16_t port) {
+  config::SocketAddress a;
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  inet_pton(AF_INET, ip, &sin.sin_addr);
+  std::memcpy(&a.storage, &sin, sizeof sin);
+  a.length = sizeof sin;
+  a.text = std::string(ip) + ":" + std::to_string(port);
+  return a;
+}
+
+// An endpoint written as a name that did not resolve when the config loaded.
+config::Upstream pool_with_unresolved_name() {
+  config::Upstream u = pool_of(1);
+  config::Endpoint named;
+  named.address.text = "api.internal:80";
+  named.host = "api.internal";
+  named.port = 80;
+  named.named = true;
+  u.endpoints.push_back(named);
+  return u;
+}
+
+TEST(PoolState, ANameHasItsOwnSlotsWhichAreUnusableUntilFilled) {
+  config::Upstream u = pool_with_unresolved_name();
   PoolState s(u);
+  ASSERT_EQ(s.size(), 1 + kSlotsPerName);
+  EXPECT_EQ(s.first_slot(1), 1u);
+  EXPECT_EQ(s.slot_count(0), 1u);
+  EXPECT_EQ(s.slot_count(1), kSlotsPerName);
+  EXPECT_EQ(s.endpoint_of(0), 0u);
+  EXPECT_EQ(s.endpoint_of(kSlotsPerName), 1u);
   EXPECT_TRUE(s.usable(0, 0));
-  EXPECT_FALSE(s.usable(1, 0));
+  for (size_t slot = 1; slot < s.size(); ++slot) EXPECT_FALSE(s.usable(slot, 0)) << slot;
+  sockaddr_storage addr;
+  socklen_t len = 0;
+  uint32_t gen = 0;
+  EXPECT_FALSE(s.address(1, addr, len, gen));
+  EXPECT_TRUE(s.address(0, addr, len, gen));
+}
+
+TEST(PoolState, SetAddressesFillsKeepsAndEmptiesSlots) {
+  config::Upstream u = pool_with_unresolved_name();
+  PoolState s(u);
+  uint64_t epoch = s.address_epoch();
+  std::vector<config::SocketAddress> two = {v4("10.0.0.1", 80), v4("10.0.0.2", 80)};
+  EXPECT_EQ(s.set_addresses(1, two), 0u);
+  EXPECT_GT(s.address_epoch(), epoch);
+  EXPECT_TRUE(s.usable(1, 0));
+  EXPECT_TRUE(s.usable(2, 0));
+  EXPECT_FALSE(s.usable(3, 0));
+  EXPECT_EQ(s.address_text(1), "10.0.0.1:80");
+  EXPECT_EQ(s.address_text(2), "10.0.0.2:80");
+
+  // 10.0.0.2 stays in its slot with its state; 10.0.0.1 goes, 10.0.0.3 takes its slot.
+  uint32_t gen2 = s.endpoint(2).generation.load();
+  uint32_t gen1 = s.endpoint(1).generation.load();
+  s.endpoint(2).consecutive_5xx = 1;
+  s.endpoint(1).active_healthy = false;
+  std::vector<config::SocketAddress> next = {v4("10.0.0.3", 80), v4("10.0.0.2", 80)};
+  s.set_addresses(1, next);
+  EXPECT_EQ(s.address_text(1), "10.0.0.3:80");
+  EXPECT_EQ(s.address_text(2), "10.0.0.2:80");
+  EXPECT_EQ(s.endpoint(2).generation.load(), gen2) << "an address that stays keeps its slot";
+  EXPECT_EQ(s.endpoint(2).consecutive_5xx.load(), 1u);
+  EXPECT_NE(s.endpoint(1).generation.load(), gen1) << "a new address is a new server";
+  EXPECT_TRUE(s.endpoint(1).active_healthy.load()) << "and starts healthy";
+
+  // The same answer again changes nothing.
+  epoch = s.address_epoch();
+  s.set_addresses(1, next);
+  EXPECT_EQ(s.address_epoch(), epoch);
+
+  // An empty answer empties every slot of the name and none of the others.
+  s.set_addresses(1, {});
+  for (size_t slot = 1; slot < s.size(); ++slot) EXPECT_FALSE(s.usable(slot, 0)) << slot;
+  EXPECT_TRUE(s.usable(0, 0));
+}
+
+TEST(PoolState, EmptySlotsDoNotCountTowardsPanicOrEjectionShares) {
+  // One IP endpoint and a name with one address: two servers, not 1 + 8 slots.
+  config::Upstream u = pool_with_unresolved_name();
+  u.panic_threshold = 50;
+  PoolState s(u);
+  std::vector<config::SocketAddress> one = {v4("10.0.0.1", 80)};
+  s.set_addresses(1, one);
+  s.endpoint(0).active_healthy = false;
+  EXPECT_FALSE(s.panicking(0)) << "one of two servers healthy is 50%, not below it";
+  s.endpoint(1).active_healthy = false;
+  EXPECT_TRUE(s.panicking(0));
 }
 
 TEST(PoolState, MaxConnectionsIsExactAcrossThreads) {

@@ -82,19 +82,22 @@ UpstreamResponse BodySummaryResponse(const HttpRequest& request) {
   return r;
 }
 
-TestUpstream::TestUpstream(BindPort bind, UpstreamHandler handler, UpstreamOptions options)
-    : options_(options), handler_(std::move(handler)) {
+TestUpstream::TestUpstream(BindAddress bind, UpstreamHandler handler, UpstreamOptions options)
+    : options_(options), ip_(std::move(bind.ip)), handler_(std::move(handler)) {
   listener_ = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!listener_) throw std::runtime_error("upstream: socket() failed");
   int one = 1;
   ::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, ip_.c_str(), &addr.sin_addr) != 1) {
+    throw std::runtime_error("upstream: not an IPv4 address: " + ip_);
+  }
   addr.sin_port = htons(bind.port);
   if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(listener_.get(), 512) != 0) {
-    throw std::runtime_error("upstream: bind/listen failed");
+    throw std::runtime_error("upstream: bind/listen failed on " + ip_ + ":" +
+                             std::to_string(bind.port));
   }
   socklen_t len = sizeof addr;
   ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len);

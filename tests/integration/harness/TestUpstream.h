@@ -70,6 +70,14 @@ struct BindPort {
   uint16_t port = 0;  // 0: any free port
 };
 
+// A loopback IPv4 address (and port) for TestUpstream to listen on. Linux routes all of
+// 127.0.0.0/8 to lo, so e.g. 127.0.0.2 binds without any setup; two upstreams can then share
+// one port on different addresses (as the addresses of one DNS name would).
+struct BindAddress {
+  std::string ip = "127.0.0.1";
+  uint16_t port = 0;  // 0: any free port
+};
+
 class TestUpstream {
  public:
   explicit TestUpstream(UpstreamHandler handler = DefaultResponse, UpstreamOptions options = {})
@@ -77,13 +85,18 @@ class TestUpstream {
   explicit TestUpstream(UpstreamOptions options) : TestUpstream(DefaultResponse, options) {}
   // Listens on 127.0.0.1:port; throws std::runtime_error when the port cannot be bound.
   explicit TestUpstream(BindPort bind, UpstreamHandler handler = DefaultResponse,
+                        UpstreamOptions options = {})
+      : TestUpstream(BindAddress{"127.0.0.1", bind.port}, std::move(handler), options) {}
+  // Listens on ip:port (an IPv4 address); throws std::runtime_error when it cannot be bound.
+  explicit TestUpstream(BindAddress bind, UpstreamHandler handler = DefaultResponse,
                         UpstreamOptions options = {});
   ~TestUpstream();
   TestUpstream(const TestUpstream&) = delete;
   TestUpstream& operator=(const TestUpstream&) = delete;
 
   uint16_t port() const { return port_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  const std::string& ip() const { return ip_; }
+  std::string address() const { return ip_ + ":" + std::to_string(port_); }
 
   void SetHandler(UpstreamHandler handler);
 
@@ -112,6 +125,7 @@ class TestUpstream {
 
   UpstreamOptions options_;
   Fd listener_;
+  std::string ip_;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<size_t> accepted_{0};
