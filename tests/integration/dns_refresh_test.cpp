@@ -37,6 +37,7 @@
 #include "harness/HttpClient.h"
 #include "harness/PorticoProcess.h"
 #include "harness/ProxyConfig.h"
+#include "harness/SteadyClient.h"
 #include "harness/TestUpstream.h"
 
 namespace portico::it {
@@ -217,74 +218,6 @@ bool WaitForTarget(const TestUpstream& up, const std::string& target, Ms timeout
     up.WaitForRequests(up.requests_received() + 1, std::min(Ms{50}, deadline.Remaining()));
   }
 }
-
-// A client sending a steady stream of requests on one keep-alive connection (a new one
-// whenever the proxy closes it), counting what did not come back as 200.
-class SteadyClient {
- public:
-  SteadyClient(uint16_t port, size_t max_requests) {
-    thread_ = std::thread([this, port, max_requests] { Run(port, max_requests); });
-  }
-  ~SteadyClient() { Stop(); }
-
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  bool WaitForDone(size_t n, Ms timeout) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return done_ >= n || finished_; }) && done_ >= n;
-  }
-  size_t done() {
-    std::lock_guard lock(mu_);
-    return done_;
-  }
-  std::vector<std::string> failures() {
-    std::lock_guard lock(mu_);
-    return failures_;
-  }
-
- private:
-  void Run(uint16_t port, size_t max_requests) {
-    HttpClient c;
-    for (size_t i = 0; i < max_requests && !stop_; ++i) {
-      std::string failure;
-      if (!c.connected() && !c.Connect(port)) {
-        failure = "connect: " + c.error();
-      } else if (!c.Send(Get("/steady/" + std::to_string(i)))) {
-        failure = "send: " + c.error();
-      } else if (auto r = c.ReadResponse(ReadOptions{.timeout = Ms{3000}}); !r) {
-        failure = "no response: " + c.error();
-      } else if (r->status != 200) {
-        failure = "status " + std::to_string(r->status);
-      } else if (!r->keep_alive) {
-        c.Close();
-      }
-      if (!failure.empty()) c.Close();
-      {
-        std::lock_guard lock(mu_);
-        ++done_;
-        if (!failure.empty()) failures_.push_back("request " + std::to_string(i) + ": " + failure);
-      }
-      cv_.notify_all();
-      // Pacing, not synchronisation: a steady trickle rather than a flood.
-      std::this_thread::sleep_for(Ms{3});
-    }
-    {
-      std::lock_guard lock(mu_);
-      finished_ = true;
-    }
-    cv_.notify_all();
-  }
-
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t done_ = 0;
-  bool finished_ = false;
-  std::vector<std::string> failures_;
-  std::thread thread_;
-};
 
 class DnsRefresh : public ::testing::Test {
  protected:
