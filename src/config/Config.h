@@ -149,7 +149,7 @@ struct Upstream {
   Duration per_try_timeout{0};  // one attempt's limit when retrying; 0 = response_timeout
   Duration total_timeout{0};  // the whole exchange, across retries, to the response's end; 0 = off
   Duration queue_timeout{1'000};  // a request's wait for a connection slot; default = connect
-  uint32_t max_idle = 64;         // idle keep-alive connections per endpoint per worker
+  uint32_t max_idle = 100'000;    // idle keep-alive connections per endpoint per worker
   Duration idle_timeout{60'000};  // how long an idle keep-alive connection is kept
   uint32_t max_connections = 0;   // per endpoint, across all workers; 0 = unlimited
   uint32_t max_pending = 1024;    // requests of the pool waiting for a connection; 0 = none

@@ -243,7 +243,7 @@ upstreams:
   EXPECT_EQ(u.balance, "round_robin");
   EXPECT_EQ(u.connect_timeout, seconds(1));
   EXPECT_EQ(u.response_timeout, seconds(15));
-  EXPECT_EQ(u.max_idle, 64u);
+  EXPECT_EQ(u.max_idle, 100000u);
   EXPECT_EQ(u.idle_timeout, seconds(60));
 }
 

@@ -289,7 +289,7 @@ TEST(ConfigUpstream, DefaultsWhenAbsent) {
   EXPECT_EQ(u.per_try_timeout, milliseconds(0));
   EXPECT_EQ(u.total_timeout, milliseconds(0));
   EXPECT_EQ(u.queue_timeout, seconds(1));
-  EXPECT_EQ(u.max_idle, 64u);
+  EXPECT_EQ(u.max_idle, 100000u);
   EXPECT_EQ(u.idle_timeout, seconds(60));
   EXPECT_EQ(u.max_connections, 0u);
   EXPECT_EQ(u.max_pending, 1024u);
