@@ -5,9 +5,10 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libuv1-dev node-llhttp libssl-dev libyaml-cpp-dev
-          libspdlog-dev libfmt-dev libpcre2-dev curl)
+          libspdlog-dev libfmt-dev libpcre2-dev libsystemd-dev curl)
 if [[ "${1:-}" == "--tests" ]]; then
-  packages+=(libgtest-dev)
+  # systemd: the tests run `systemd-analyze verify` on the unit file.
+  packages+=(libgtest-dev systemd)
 fi
 
 missing=()

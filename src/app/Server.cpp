@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/ServiceNotifier.h"
 #include "core/Runtime.h"
 #include "core/Worker.h"
 #include "dns/DnsRefresher.h"
@@ -24,6 +25,7 @@ struct SignalContext {
   bool stopping = false;
   health::HealthChecker* checker = nullptr;
   dns::DnsRefresher* refresher = nullptr;
+  const ServiceNotifier* notifier = nullptr;
 };
 
 void on_signal(uv_signal_t* handle, int signum) {
@@ -35,6 +37,7 @@ void on_signal(uv_signal_t* handle, int signum) {
   if (ctx->stopping) return;
   ctx->stopping = true;
   spdlog::info("{}: draining in-flight requests, then exiting", strsignal(signum));
+  ctx->notifier->stopping("draining");
   for (auto& w : *ctx->workers) w->request_stop();
   if (ctx->checker) ctx->checker->stop();  // its timers and probes keep the loop alive
   if (ctx->refresher) ctx->refresher->stop();
@@ -70,7 +73,9 @@ int run_server(config::Config config) {
 
   uv_loop_t loop;
   uv_loop_init(&loop);
+  ServiceNotifier notifier;
   SignalContext ctx{&workers, {}};
+  ctx.notifier = &notifier;
   uv_signal_t sigs[3];
   int signums[3] = {SIGTERM, SIGINT, SIGHUP};
   for (int i = 0; i < 3; ++i) {
@@ -90,6 +95,8 @@ int run_server(config::Config config) {
   for (const auto& l : runtime->config().listeners)
     spdlog::info("listener {} on {} ({} routes)", l.name, l.address.text, l.routes.size());
   spdlog::info("portico {} running with {} worker{}", PORTICO_VERSION, n, n == 1 ? "" : "s");
+  notifier.ready(std::to_string(runtime->config().listeners.size()) + " listeners, " +
+                 std::to_string(n) + " workers");
 
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
