@@ -17,6 +17,7 @@
 #include "core/Runtime.h"
 #include "core/Timers.h"
 #include "http/RequestId.h"
+#include "http/TraceContext.h"
 #include "log/AccessLog.h"
 #include "router/MatchScratch.h"
 #include "upstream/WorkerUpstream.h"
@@ -50,6 +51,7 @@ class Worker {
   router::MatchScratch& match_scratch() { return scratch_; }
   log::AccessLog& access_log() { return *access_log_; }
   http::RequestIdGenerator& request_ids() { return ids_; }
+  http::RandomIdBits& trace_ids() { return trace_ids_; }
   bool draining() const { return draining_; }
 
   upstream::WorkerUpstream& upstream(int i) { return *upstreams_[size_t(i)]; }
@@ -70,6 +72,7 @@ class Worker {
   router::MatchScratch scratch_;
   std::unique_ptr<log::AccessLog> access_log_;
   http::RequestIdGenerator ids_;
+  http::RandomIdBits trace_ids_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<upstream::WorkerUpstream>> upstreams_;
   std::vector<std::unique_ptr<proxy::Exchange>> free_exchanges_;

@@ -19,10 +19,17 @@ struct UpstreamRequest {
   std::string_view original_host;  // for X-Forwarded-Host ("" when the client sent none)
   std::string_view client_ip;
   std::string_view request_id;  // generated one, or "" when the client sent X-Request-Id
+  // The hop's traceparent (TraceContext.h): every client traceparent line is replaced by
+  // this one. "" leaves traceparent and tracestate alone.
+  std::string_view traceparent;
+  // With a traceparent: the client's tracestate is dropped too (it belonged to a
+  // traceparent that was absent or invalid, so the trace was restarted).
+  bool drop_tracestate = false;
 };
 
 // Hop-by-hop fields, Expect and the client's X-Forwarded-Proto/-Host are dropped;
 // X-Forwarded-For is appended to; framing fields pass unchanged (bodies are relayed as-is).
+// Portico's own fields come after the client's, traceparent last.
 void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
                                  std::span<const Header> headers, const ConnectionTokens& conn);
 

@@ -1,31 +1,10 @@
 #include "http/RequestId.h"
 
-#include <random>
-
 namespace portico::http {
-
-RequestIdGenerator::RequestIdGenerator() {
-  std::random_device rd;
-  for (auto& s : s_) s = (uint64_t(rd()) << 32) ^ rd();
-}
-
-// xoshiro256** (Blackman & Vigna): fast, and random enough for identifiers.
-uint64_t RequestIdGenerator::next_u64() {
-  auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
-  uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
 
 std::string_view RequestIdGenerator::next(std::array<char, 36>& out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  uint64_t hi = next_u64(), lo = next_u64();
+  uint64_t hi = bits_.next(), lo = bits_.next();
   hi = (hi & ~0xF000ull) | 0x4000ull;                  // version 4
   lo = (lo & ~(0xC000ull << 48)) | (0x8000ull << 48);  // RFC 4122 variant
   uint8_t bytes[16];

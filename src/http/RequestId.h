@@ -6,17 +6,17 @@
 #include <cstdint>
 #include <string_view>
 
+#include "http/RandomIdBits.h"
+
 namespace portico::http {
 
 class RequestIdGenerator {
  public:
-  RequestIdGenerator();
   // Writes a 36-character UUID into `out` and returns a view of it.
   std::string_view next(std::array<char, 36>& out);
 
  private:
-  uint64_t next_u64();
-  uint64_t s_[4];
+  RandomIdBits bits_;
 };
 
 }  // namespace portico::http

@@ -68,11 +68,11 @@ void AccessLog::record(const AccessRecord& r) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
   fmt::format_to(std::back_inserter(buffer_),
                  "{:%Y-%m-%dT%H:%M:%S}.{:03d}Z {} \"{} {}\" {} {} {} {}us route={} upstream={} "
-                 "request_id={}\n",
+                 "request_id={} trace_id={}\n",
                  std::chrono::floor<std::chrono::seconds>(now), int(ms.count()), r.client, r.method,
                  r.target, r.status, r.bytes_in, r.bytes_out, r.duration_us,
                  r.route.empty() ? "-" : r.route, r.upstream.empty() ? "-" : r.upstream,
-                 r.request_id.empty() ? "-" : r.request_id);
+                 r.request_id.empty() ? "-" : r.request_id, r.trace_id.empty() ? "-" : r.trace_id);
   if (buffer_.size() >= kFlushBytes) flush();
 }
 

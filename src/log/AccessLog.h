@@ -23,6 +23,7 @@ struct AccessRecord {
   std::string_view route;
   std::string_view upstream;  // endpoint address, "-" when answered locally
   std::string_view request_id;
+  std::string_view trace_id;  // W3C trace id sent upstream, "" when none
 };
 
 // Where the lines go, shared by every worker: a file descriptor opened once.

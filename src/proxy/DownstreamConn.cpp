@@ -9,6 +9,7 @@
 #include "core/Worker.h"
 #include "http/HeadWriter.h"
 #include "http/StatusText.h"
+#include "http/TraceContext.h"
 #include "router/Router.h"
 #include "upstream/EndpointPool.h"
 #include "upstream/HashKey.h"
@@ -300,11 +301,16 @@ void DownstreamConn::on_request_head() {
   if (target.empty() || (target[0] != '/' && !(target == "*" && method == "OPTIONS")))
     return reject(400, "request target is not origin-form or absolute-form with a path");
   const http::Header* host_header = nullptr;
+  const http::Header* traceparent = nullptr;
   int host_count = 0;
+  int traceparent_count = 0;
   for (const http::Header& h : headers) {
     if (http::iequals(h.name, "host")) {
       host_header = &h;
       ++host_count;
+    } else if (http::iequals(h.name, "traceparent")) {
+      traceparent = &h;
+      ++traceparent_count;
     }
   }
   if (host_count > 1) return reject(400, "more than one Host header");
@@ -323,6 +329,16 @@ void DownstreamConn::on_request_head() {
   if (const http::Header* id = http::find_header(headers, "x-request-id")) {
     ex.request_id_len = std::min(id->value.size(), ex.request_id.size());
     std::memcpy(ex.request_id.data(), id->value.data(), ex.request_id_len);
+  }
+  // W3C Trace Context: one valid traceparent is continued with a new parent id for this
+  // hop (so a locally answered request still logs the client's trace id); several, or an
+  // invalid one, count as none: a new trace starts below and the tracestate is dropped.
+  http::IncomingTraceparent incoming;
+  bool trace_continued =
+      traceparent_count == 1 && http::parse_traceparent(traceparent->value, incoming);
+  if (trace_continued) {
+    http::write_traceparent(ex.traceparent, &incoming, worker_.trace_ids());
+    ex.has_traceparent = true;
   }
 
   size_t q = target.find('?');
@@ -348,6 +364,10 @@ void DownstreamConn::on_request_head() {
     std::memcpy(ex.request_id.data(), new_id.data(), new_id.size());
     ex.request_id_len = new_id.size();
   }
+  if (!ex.has_traceparent) {
+    http::write_traceparent(ex.traceparent, nullptr, worker_.trace_ids());
+    ex.has_traceparent = true;
+  }
   ex.pool = &worker_.upstream(ex.route->upstream);
   ex.pool->state().request_started();
   ex.counted_active = true;
@@ -368,8 +388,14 @@ void DownstreamConn::on_request_head() {
                                : ex.endpoint
                                    ? std::string_view(ex.endpoint->endpoint().address.text)
                                    : std::string_view(ex.pool->config().name);
-  http::UpstreamRequest req{
-      method, target, send_host, host, std::string_view(client_ip_, client_ip_len_), new_id};
+  http::UpstreamRequest req{.method = method,
+                            .target = target,
+                            .host = send_host,
+                            .original_host = host,
+                            .client_ip = std::string_view(client_ip_, client_ip_len_),
+                            .request_id = new_id,
+                            .traceparent = {ex.traceparent.data(), ex.traceparent.size()},
+                            .drop_tracestate = !trace_continued};
   http::write_upstream_request_head(ex.upstream_head, req, headers, ex.conn);
   if (ex.endpoint)
     connect_upstream(false);
@@ -823,7 +849,8 @@ void DownstreamConn::finish_exchange() {
                 ex.endpoint && ex.route && ex.route->upstream >= 0
                     ? std::string_view(ex.endpoint->endpoint().address.text)
                     : std::string_view{},
-                std::string_view(ex.request_id.data(), ex.request_id_len)});
+                std::string_view(ex.request_id.data(), ex.request_id_len),
+                ex.has_traceparent ? http::trace_id_of(ex.traceparent) : std::string_view{}});
   }
   detach_upstream(false);
   release_upstream_accounting();

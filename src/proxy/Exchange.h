@@ -13,6 +13,7 @@
 #include "core/Timers.h"
 #include "http/ConnectionTokens.h"
 #include "http/HeadCollector.h"
+#include "http/TraceContext.h"
 
 namespace portico::upstream {
 class EndpointPool;
@@ -44,6 +45,7 @@ struct Exchange {
     bytes_in = bytes_out = body_bytes = 0;
     start_ns = 0;
     request_id_len = 0;
+    has_traceparent = false;
     keep_alive = http10 = has_body = expect_continue = head_request = false;
     head_sent_upstream = request_complete = response_started = response_complete = false;
     retried = up_request_done = false;
@@ -82,6 +84,8 @@ struct Exchange {
   uint64_t start_ns = 0;    // uv_hrtime() when the request began
   std::array<char, 64> request_id{};
   size_t request_id_len = 0;
+  http::Traceparent traceparent{};  // the one sent upstream (its trace id is logged)
+  bool has_traceparent = false;
   bool keep_alive = false;  // the client wants the connection kept
   bool http10 = false;
   bool has_body = false;

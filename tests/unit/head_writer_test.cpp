@@ -155,6 +155,7 @@ TEST(UpstreamHead, ExactSerialisation) {
   req.target = "/api/v1/items?x=1&y=%20";
   req.original_host = "shop.example";
   req.request_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  req.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   std::vector<Header> headers{
       {"Host", "shop.example"},     {"User-Agent", "curl/8.0"},           {"Accept", "*/*"},
       {"Connection", "keep-alive"}, {"Content-Type", "application/json"}, {"Content-Length", "2"}};
@@ -169,6 +170,7 @@ TEST(UpstreamHead, ExactSerialisation) {
             "X-Forwarded-Proto: http\r\n"
             "X-Forwarded-Host: shop.example\r\n"
             "X-Request-Id: 0f8fad5b-d9cb-469f-a165-70867728950e\r\n"
+            "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
             "\r\n");
 }
 
