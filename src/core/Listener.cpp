@@ -8,18 +8,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/UvClose.h"
+
 namespace portico::core {
 
 namespace {
 constexpr uint64_t kResumeAfterMs = 100;
 constexpr int kMaxAcceptsPerWakeup = 64;  // stay fair to the connections already open
-
-template <typename Handle>
-void close_handle(std::unique_ptr<Handle>& h) {
-  if (!h) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(h.release()),
-           [](uv_handle_t* raw) { std::unique_ptr<Handle>(reinterpret_cast<Handle*>(raw)); });
-}
 }  // namespace
 
 Listener::Listener(uv_loop_t* loop, std::string name, OnAccept on_accept)
@@ -94,8 +89,8 @@ void Listener::start_polling() {
 }
 
 void Listener::close() {
-  close_handle(poll_);
-  close_handle(resume_timer_);
+  close_owned(poll_);
+  close_owned(resume_timer_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }

@@ -1,5 +1,7 @@
 #include "core/Timers.h"
 
+#include "core/UvClose.h"
+
 namespace portico::core {
 
 void TimerLink::cancel() {
@@ -45,8 +47,7 @@ Timers::~Timers() {
 void Timers::close() {
   if (!timer_) return;
   uv_timer_stop(timer_.get());
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_.release()),
-           [](uv_handle_t* h) { std::unique_ptr<uv_timer_t>(reinterpret_cast<uv_timer_t*>(h)); });
+  close_owned(timer_);
 }
 
 DeadlineList& Timers::list(std::chrono::milliseconds duration) {

@@ -3,20 +3,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "core/UvClose.h"
 #include "proxy/DownstreamConn.h"
 #include "proxy/Exchange.h"
 #include "upstream/HashKey.h"
 
 namespace portico::core {
-
-namespace {
-template <typename Handle>
-void close_owned(std::unique_ptr<Handle>& h) {
-  if (!h) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(h.release()),
-           [](uv_handle_t* raw) { std::unique_ptr<Handle>(reinterpret_cast<Handle*>(raw)); });
-}
-}  // namespace
 
 Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
                std::shared_ptr<const log::AccessLogSink> access_sink)

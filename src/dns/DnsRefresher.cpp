@@ -5,6 +5,7 @@
 #include <string>
 
 #include "config/ValueParsers.h"
+#include "core/UvClose.h"
 #include "core/UvError.h"
 
 namespace portico::dns {
@@ -54,9 +55,7 @@ class DnsRefresher::Name {
       uv_cancel(reinterpret_cast<uv_req_t*>(&lookup_->req));
       lookup_ = nullptr;
     }
-    if (!timer_) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_.release()),
-             [](uv_handle_t* h) { std::unique_ptr<uv_timer_t>(reinterpret_cast<uv_timer_t*>(h)); });
+    core::close_owned(timer_);
   }
 
  private:

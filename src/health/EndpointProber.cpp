@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/UvClose.h"
 #include "health/HttpProbe.h"
 #include "health/Jitter.h"
 
@@ -38,9 +39,7 @@ void EndpointProber::stop() {
     probe_->cancel();
     probe_ = nullptr;
   }
-  if (!timer_) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_.release()),
-           [](uv_handle_t* h) { std::unique_ptr<uv_timer_t>(reinterpret_cast<uv_timer_t*>(h)); });
+  core::close_owned(timer_);
 }
 
 void EndpointProber::on_timer(uv_timer_t* timer) {

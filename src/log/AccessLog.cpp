@@ -10,6 +10,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/UvClose.h"
+
 namespace portico::log {
 
 namespace {
@@ -86,8 +88,7 @@ void AccessLog::close() {
   flush();
   if (!timer_) return;
   uv_timer_stop(timer_.get());
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_.release()),
-           [](uv_handle_t* h) { std::unique_ptr<uv_timer_t>(reinterpret_cast<uv_timer_t*>(h)); });
+  core::close_owned(timer_);
 }
 
 }  // namespace portico::log

@@ -116,7 +116,8 @@ class PoolState {
   std::vector<std::optional<config::SocketAddress>> addresses_;  // per slot, address_mutex_
   alignas(64) std::atomic<uint32_t> requests_active_{0};
   std::atomic<uint32_t> retries_active_{0};
-  std::atomic<uint32_t> pending_{0};
+  // Read on every connection release: kept off the line the per-request counters share.
+  alignas(64) std::atomic<uint32_t> pending_{0};
   std::mutex ejection_mutex_;
   std::mutex wake_mutex_;
   std::vector<uv_async_t*> wakes_;  // guarded by wake_mutex_

@@ -170,12 +170,6 @@ TEST_F(UpstreamPool, MaxConnectionsIsOneBoundAcrossWorkers) {
   EXPECT_LE(up.connections_accepted(), 2u) << "the upstream saw more than max_connections";
 }
 
-}  // namespace
-}  // namespace portico::it
-
-namespace portico::it {
-namespace {
-
 TEST_F(UpstreamPool, ExhaustedRetryBudgetMeansNoRetry) {
   ClosedPort dead;
   TestUpstream good;
