@@ -21,12 +21,15 @@ bool EndpointPool::put_idle(UpstreamConn* c) {
   if (idle_.size() >= upstream_.max_idle ||
       c->generation() != health().generation.load(std::memory_order_relaxed))
     return false;
-  // Overloaded: the slot goes to a waiting request. One of this worker's takes the
-  // connection on the loop's next turn; for one on another worker, closing frees it.
-  if (owner_.waiting() > 0)
-    state_.wake_workers();
-  else if (state_.pending() > 0)
-    return false;
+  // Requests wait only behind max_connections. Then the slot goes to a waiting request:
+  // one of this worker's takes the connection on the loop's next turn; for one on another
+  // worker, closing frees it.
+  if (upstream_.max_connections) {
+    if (owner_.waiting() > 0)
+      state_.wake_workers();
+    else if (state_.pending() > 0)
+      return false;
+  }
   idle_.push_back(c);
   return true;
 }

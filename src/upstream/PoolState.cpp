@@ -81,17 +81,15 @@ bool PoolState::panicking(uint64_t now_ms) const {
   return present > 0 && healthy * 100 < size_t(config_.panic_threshold) * present;
 }
 
-bool PoolState::usable(size_t i, uint64_t now_ms) const {
+PoolState::Availability PoolState::availability(size_t i, uint64_t now_ms, bool panic) const {
   const EndpointHealth& e = *endpoints_[i];
-  if (!e.present.load(std::memory_order_acquire)) return false;  // no address (yet)
+  if (!e.present.load(std::memory_order_acquire)) return Availability::Down;  // no address
+  bool healthy = e.active_healthy.load(std::memory_order_relaxed) && !e.ejected(now_ms);
+  if (!healthy && !panic) return Availability::Down;
   if (config_.max_connections &&
-      e.connections.load(std::memory_order_relaxed) >= config_.max_connections) {
-    // Full, but a worker with an idle connection to it can still use that one; the
-    // caller checks its own pool before treating the endpoint as unusable.
-    return false;
-  }
-  if (e.active_healthy.load(std::memory_order_relaxed) && !e.ejected(now_ms)) return true;
-  return panicking(now_ms);
+      e.connections.load(std::memory_order_relaxed) >= config_.max_connections)
+    return Availability::Full;
+  return Availability::Usable;
 }
 
 bool PoolState::record(size_t i, Outcome outcome, uint64_t now_ms) {

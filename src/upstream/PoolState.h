@@ -69,8 +69,15 @@ class PoolState {
   // Rises with every change set_addresses makes (workers then sweep stale connections).
   uint64_t address_epoch() const { return address_epoch_.load(std::memory_order_acquire); }
 
-  // Healthy (or the pool is in panic), not ejected, and under max_connections.
-  bool usable(size_t i, uint64_t now_ms) const;
+  // Whether slot i can take a request: the one rule every picker applies. Down: no
+  // address, or unhealthy or ejected while the pool is not in panic. Full: at
+  // max_connections (a worker with an idle connection to it may still use that one).
+  enum class Availability { Usable, Full, Down };
+  Availability availability(size_t i, uint64_t now_ms, bool panic) const;
+  // The same, computing panic mode here (for callers outside a pick).
+  bool usable(size_t i, uint64_t now_ms) const {
+    return availability(i, now_ms, panicking(now_ms)) == Availability::Usable;
+  }
   // Panic mode (Envoy's): fewer than panic_threshold percent of endpoints healthy, so
   // traffic spreads over all of them rather than overloading the few left.
   bool panicking(uint64_t now_ms) const;

@@ -16,18 +16,18 @@ WorkerUpstream::WorkerUpstream(const config::Upstream& config, PoolState& state,
 
 bool WorkerUpstream::usable(size_t i) const {
   if (int(i) == avoid_) return false;
-  const EndpointHealth& h = state_.endpoint(i);
-  if (!h.present.load(std::memory_order_acquire)) return false;  // no address (yet)
-  bool healthy = h.active_healthy.load(std::memory_order_relaxed) && !h.ejected(now_ms_);
-  if (!healthy && !panic_) return false;
-  // At max_connections the endpoint still serves this worker through an idle connection.
-  if (config_.max_connections &&
-      h.connections.load(std::memory_order_relaxed) >= config_.max_connections) {
-    if (endpoints_[i]->idle() > 0) return true;
-    saw_full_ = true;
-    return false;
+  switch (state_.availability(i, now_ms_, panic_)) {
+    case PoolState::Availability::Usable:
+      return true;
+    case PoolState::Availability::Full:
+      // At max_connections the endpoint still serves this worker over an idle connection.
+      if (endpoints_[i]->idle() > 0) return true;
+      saw_full_ = true;
+      return false;
+    case PoolState::Availability::Down:
+      break;
   }
-  return true;
+  return false;
 }
 
 uint32_t WorkerUpstream::load(size_t i) const {
