@@ -49,5 +49,5 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(loaded.config->log.level));
   spdlog::flush_on(spdlog::level::info);
-  return app::run_server(std::move(*loaded.config));
+  return app::run_server(std::move(*loaded.config), opts.config_path);
 }

@@ -4,12 +4,19 @@
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
+#include <atomic>
+#include <ctime>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <thread>
 #include <vector>
 
+#include "app/ConfigReload.h"
 #include "app/ServiceNotifier.h"
+#include "config/ConfigLoader.h"
 #include "core/Runtime.h"
+#include "core/UvClose.h"
 #include "core/Worker.h"
 #include "dns/DnsRefresher.h"
 #include "health/HealthChecker.h"
@@ -19,91 +26,236 @@ namespace portico::app {
 
 namespace {
 
-struct SignalContext {
-  std::vector<std::unique_ptr<core::Worker>>* workers;
-  std::vector<uv_signal_t*> handles;
-  bool stopping = false;
-  health::HealthChecker* checker = nullptr;
-  dns::DnsRefresher* refresher = nullptr;
-  const ServiceNotifier* notifier = nullptr;
-};
-
-void on_signal(uv_signal_t* handle, int signum) {
-  auto* ctx = static_cast<SignalContext*>(handle->data);
-  if (signum == SIGHUP) {
-    spdlog::warn("SIGHUP: configuration reload is not implemented yet; keeping the current one");
-    return;
-  }
-  if (ctx->stopping) return;
-  ctx->stopping = true;
-  spdlog::info("{}: draining in-flight requests, then exiting", strsignal(signum));
-  ctx->notifier->stopping("draining");
-  for (auto& w : *ctx->workers) w->request_stop();
-  if (ctx->checker) ctx->checker->stop();  // its timers and probes keep the loop alive
-  if (ctx->refresher) ctx->refresher->stop();
-  for (uv_signal_t* h : ctx->handles) uv_close(reinterpret_cast<uv_handle_t*>(h), nullptr);
+double unix_now() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
 }
 
-}  // namespace
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return bool(in) || in.eof();
+}
 
-int run_server(config::Config config) {
+class Server {
+ public:
+  Server(std::string config_path) : config_path_(std::move(config_path)) {}
+  int run(config::Config config);
+
+ private:
+  ReloadOutcome reload(const char* trigger);
+  ReloadOutcome reject(std::string error);
+  // Sockets for the listeners `next` adds (per worker), or an error.
+  std::string bind_new_listeners(const core::Runtime& next,
+                                 std::vector<std::vector<core::ListenerSocket>>& sockets);
+  void start_side_tasks();
+  void on_signal(int signum);
+  void on_applied();
+  void stop();
+
+  std::string config_path_;
+  uv_loop_t loop_{};
+  std::shared_ptr<const core::Runtime> runtime_;
+  std::shared_ptr<const log::AccessLogSink> sink_;
+  std::vector<std::unique_ptr<core::Worker>> workers_;
+  std::unique_ptr<health::HealthChecker> checker_;
+  std::unique_ptr<dns::DnsRefresher> refresher_;
+  ServiceNotifier notifier_;
+  std::vector<std::unique_ptr<uv_signal_t>> signals_;
+  std::unique_ptr<uv_async_t> applied_async_;
+  std::atomic<uint64_t> applied_{0};  // workers' acknowledgements, all reloads together
+  uint64_t expected_applied_ = 0;
+  uint64_t announced_generation_ = 1;
+  ReloadHistory history_;
+  bool stopping_ = false;
+};
+
+int Server::run(config::Config config) {
   ::signal(SIGPIPE, SIG_IGN);
-  std::shared_ptr<const core::Runtime> runtime;
-  std::shared_ptr<const log::AccessLogSink> sink;
+  std::string text;
+  if (read_file(config_path_, text)) history_.config_hash = config_hash(text);
   try {
-    runtime = core::Runtime::build(std::move(config));
-    sink = std::make_shared<log::AccessLogSink>(runtime->config().log.access_log);
+    runtime_ = core::Runtime::build(std::move(config));
+    sink_ = std::make_shared<log::AccessLogSink>(runtime_->config().log.access_log);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;
   }
-  unsigned n = runtime->config().workers;
+  unsigned n = runtime_->config().workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
-
-  std::vector<std::unique_ptr<core::Worker>> workers;
   for (unsigned i = 0; i < n; ++i) {
-    workers.push_back(std::make_unique<core::Worker>(i, runtime, sink));
-    std::string err = workers.back()->open_listeners();
+    workers_.push_back(std::make_unique<core::Worker>(i, runtime_, sink_));
+    std::string err = workers_.back()->open_listeners();
     if (!err.empty()) {
       spdlog::error("{}", err);
-      for (auto& w : workers) w->request_stop();
+      for (auto& w : workers_) w->request_stop();
       return 1;
     }
   }
 
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  ServiceNotifier notifier;
-  SignalContext ctx{&workers, {}};
-  ctx.notifier = &notifier;
-  uv_signal_t sigs[3];
-  int signums[3] = {SIGTERM, SIGINT, SIGHUP};
-  for (int i = 0; i < 3; ++i) {
-    uv_signal_init(&loop, &sigs[i]);
-    sigs[i].data = &ctx;
-    uv_signal_start(&sigs[i], on_signal, signums[i]);
-    ctx.handles.push_back(&sigs[i]);
+  uv_loop_init(&loop_);
+  for (int signum : {SIGTERM, SIGINT, SIGHUP}) {
+    auto h = std::make_unique<uv_signal_t>();
+    uv_signal_init(&loop_, h.get());
+    h->data = this;
+    uv_signal_start(
+        h.get(), [](uv_signal_t* s, int sig) { static_cast<Server*>(s->data)->on_signal(sig); },
+        signum);
+    signals_.push_back(std::move(h));
   }
+  applied_async_ = std::make_unique<uv_async_t>();
+  uv_async_init(&loop_, applied_async_.get(),
+                [](uv_async_t* a) { static_cast<Server*>(a->data)->on_applied(); });
+  applied_async_->data = this;
 
-  for (auto& w : workers) w->start();
-  health::HealthChecker checker(&loop, runtime);
-  ctx.checker = &checker;
-  checker.start();
-  dns::DnsRefresher refresher(&loop, runtime);
-  ctx.refresher = &refresher;
-  refresher.start();
-  for (const auto& l : runtime->config().listeners)
+  for (auto& w : workers_) w->start();
+  start_side_tasks();
+  for (const auto& l : runtime_->config().listeners)
     spdlog::info("listener {} on {} ({} routes)", l.name, l.address.text, l.routes.size());
   spdlog::info("portico {} running with {} worker{}", PORTICO_VERSION, n, n == 1 ? "" : "s");
-  notifier.ready(std::to_string(runtime->config().listeners.size()) + " listeners, " +
-                 std::to_string(n) + " workers");
+  notifier_.ready(std::to_string(runtime_->config().listeners.size()) + " listeners, " +
+                  std::to_string(n) + " workers");
 
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
-  for (auto& w : workers) w->join();
-  workers.clear();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+  for (auto& w : workers_) w->join();
+  workers_.clear();
   spdlog::info("stopped");
   return 0;
+}
+
+void Server::start_side_tasks() {
+  // Rebuilt on every reload: they read the pools of the running Runtime. Health verdicts
+  // and resolved addresses live in the pools' shared records, so nothing is lost.
+  if (checker_) checker_->stop();
+  if (refresher_) refresher_->stop();
+  checker_ = std::make_unique<health::HealthChecker>(&loop_, runtime_);
+  checker_->start();
+  refresher_ = std::make_unique<dns::DnsRefresher>(&loop_, runtime_);
+  refresher_->start();
+}
+
+void Server::on_signal(int signum) {
+  if (signum == SIGHUP) {
+    reload("SIGHUP");
+    return;
+  }
+  if (stopping_) return;
+  spdlog::info("{}: draining in-flight requests, then exiting", strsignal(signum));
+  stop();
+}
+
+void Server::stop() {
+  stopping_ = true;
+  notifier_.stopping("draining");
+  for (auto& w : workers_) w->request_stop();
+  if (checker_) checker_->stop();  // its timers and probes keep the loop alive
+  if (refresher_) refresher_->stop();
+  for (auto& s : signals_) core::close_owned(s);
+  core::close_owned(applied_async_);
+}
+
+ReloadOutcome Server::reject(std::string error) {
+  ++history_.failures;
+  history_.last_error = error;
+  history_.last_failure_unix = unix_now();
+  spdlog::error("reload failed; still serving config {} (generation {}):\n{}", history_.config_hash,
+                history_.generation, error);
+  notifier_.ready("reload failed; serving the previous config");
+  return {false, std::move(error), {}, history_.generation};
+}
+
+ReloadOutcome Server::reload(const char* trigger) {
+  if (stopping_) return {false, "shutting down", {}, history_.generation};
+  spdlog::info("{}: reloading {}", trigger, config_path_);
+  notifier_.reloading(std::string("reloading ") + config_path_);
+  std::string text;
+  if (!read_file(config_path_, text))
+    return reject(config_path_ + ": cannot read: " + strerror(errno));
+  config::LoadResult loaded = config::load_config_string(text, config_path_);
+  for (const auto& w : loaded.warnings) spdlog::warn("{}", w.to_string());
+  if (!loaded.config) {
+    std::string error;
+    for (const auto& e : loaded.errors) error += (error.empty() ? "" : "\n") + e.to_string();
+    return reject(std::move(error));
+  }
+  config::Config& next = *loaded.config;
+  const config::Config& now = runtime_->config();
+  // What the process was started with stays until a restart.
+  if (next.workers != now.workers) {
+    spdlog::warn("reload: workers changes only on restart; keeping {}", now.workers);
+    next.workers = now.workers;
+  }
+  if (next.log.access_log != now.log.access_log) {
+    spdlog::warn("reload: log.access_log changes only on restart; keeping {}", now.log.access_log);
+    next.log.access_log = now.log.access_log;
+  }
+  std::shared_ptr<const core::Runtime> runtime;
+  try {
+    runtime = core::Runtime::build(std::move(next), runtime_.get());
+  } catch (const std::exception& e) {
+    return reject(config_path_ + ": " + e.what());
+  }
+  std::vector<std::vector<core::ListenerSocket>> sockets(workers_.size());
+  if (std::string error = bind_new_listeners(*runtime, sockets); !error.empty())
+    return reject(std::move(error));
+
+  // Committed: from here nothing fails.
+  expected_applied_ += workers_.size();
+  for (size_t i = 0; i < workers_.size(); ++i)
+    workers_[i]->apply(runtime, std::move(sockets[i]), [this] {
+      applied_.fetch_add(1, std::memory_order_release);
+      uv_async_send(applied_async_.get());
+    });
+  runtime_ = std::move(runtime);
+  start_side_tasks();
+  spdlog::set_level(spdlog::level::from_str(runtime_->config().log.level));
+  ++history_.successes;
+  ++history_.generation;
+  history_.config_hash = config_hash(text);
+  history_.last_error.clear();
+  history_.last_success_unix = unix_now();
+  return {true, {}, history_.config_hash, history_.generation};
+}
+
+std::string Server::bind_new_listeners(const core::Runtime& next,
+                                       std::vector<std::vector<core::ListenerSocket>>& sockets) {
+  for (const core::CompiledListener& cl : next.listeners()) {
+    const core::CompiledListener* old = runtime_->listener(cl.config->name);
+    if (old && old->config->address.text == cl.config->address.text) continue;
+    for (auto& per_worker : sockets) {
+      std::string error;
+      int fd = core::Listener::bind_socket(cl.config->address, error);
+      if (fd < 0) {
+        for (auto& list : sockets)
+          for (const auto& s : list) ::close(s.fd);
+        return next.config().source + ": listener '" + cl.config->name + "': " + error;
+      }
+      per_worker.push_back({cl.config->name, cl.config->address.text, fd});
+    }
+  }
+  return {};
+}
+
+void Server::on_applied() {
+  // Every worker has switched once the count catches up with what was sent.
+  if (applied_.load(std::memory_order_acquire) < expected_applied_) return;
+  if (announced_generation_ == history_.generation) return;
+  announced_generation_ = history_.generation;
+  spdlog::info("config generation {} ({}) applied on every worker", history_.generation,
+               history_.config_hash);
+  notifier_.ready("generation " + std::to_string(history_.generation));
+}
+
+}  // namespace
+
+int run_server(config::Config config, std::string config_path) {
+  Server server(std::move(config_path));
+  return server.run(std::move(config));
 }
 
 }  // namespace portico::app

@@ -12,6 +12,10 @@ void ServiceNotifier::ready(std::string_view status) const {
   send("READY=1", status);
 }
 
+void ServiceNotifier::reloading(std::string_view status) const {
+  send("RELOADING=1", status);
+}
+
 void ServiceNotifier::stopping(std::string_view status) const {
   send("STOPPING=1", status);
 }

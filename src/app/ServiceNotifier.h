@@ -1,5 +1,6 @@
 // Tells the service manager what Portico is doing (sd_notify): READY once every listener
-// is bound and the workers run, STOPPING when the drain starts, and a one-line STATUS.
+// is bound and the workers run, RELOADING while a reload is applied (READY again after,
+// whatever its outcome), STOPPING when the drain starts, and a one-line STATUS.
 // Outside systemd (no NOTIFY_SOCKET in the environment) every call does nothing.
 #pragma once
 
@@ -10,6 +11,7 @@ namespace portico::app {
 class ServiceNotifier {
  public:
   void ready(std::string_view status) const;
+  void reloading(std::string_view status) const;
   void stopping(std::string_view status) const;
 
  private:

@@ -17,27 +17,50 @@ constexpr uint64_t kResumeAfterMs = 100;
 constexpr int kMaxAcceptsPerWakeup = 64;  // stay fair to the connections already open
 }  // namespace
 
-Listener::Listener(uv_loop_t* loop, std::string name, OnAccept on_accept)
-    : loop_(loop), name_(std::move(name)), on_accept_(std::move(on_accept)) {}
+Listener::Listener(uv_loop_t* loop, std::string name, std::string address, OnAccept on_accept)
+    : loop_(loop),
+      name_(std::move(name)),
+      address_(std::move(address)),
+      on_accept_(std::move(on_accept)) {}
 
 Listener::~Listener() {
   close();
 }
 
-std::string Listener::open(const config::SocketAddress& address, int backlog) {
+int Listener::bind_socket(const config::SocketAddress& address, std::string& error, int backlog) {
   const auto* sa = reinterpret_cast<const sockaddr*>(&address.storage);
-  fd_ = ::socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) return "socket(): " + std::string(strerror(errno));
+  int fd = ::socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = "socket(): " + std::string(strerror(errno));
+    return -1;
+  }
   int one = 1;
-  ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-    return "SO_REUSEPORT: " + std::string(strerror(errno));
-  if (sa->sa_family == AF_INET6) ::setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (::bind(fd_, sa, address.length) != 0)
-    return "cannot bind " + address.text + ": " + strerror(errno);
-  if (::listen(fd_, backlog) != 0)
-    return "cannot listen on " + address.text + ": " + strerror(errno);
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    error = "SO_REUSEPORT: " + std::string(strerror(errno));
+  else if (sa->sa_family == AF_INET6 &&
+           ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0)
+    error = "IPV6_V6ONLY: " + std::string(strerror(errno));
+  else if (::bind(fd, sa, address.length) != 0)
+    error = "cannot bind " + address.text + ": " + strerror(errno);
+  else if (::listen(fd, backlog) != 0)
+    error = "cannot listen on " + address.text + ": " + strerror(errno);
+  else
+    return fd;
+  ::close(fd);
+  return -1;
+}
 
+std::string Listener::open(const config::SocketAddress& address) {
+  std::string error;
+  int fd = bind_socket(address, error);
+  if (fd < 0) return error;
+  adopt(fd);
+  return {};
+}
+
+void Listener::adopt(int fd) {
+  fd_ = fd;
   poll_ = std::make_unique<uv_poll_t>();
   uv_poll_init(loop_, poll_.get(), fd_);
   poll_->data = this;
@@ -45,7 +68,6 @@ std::string Listener::open(const config::SocketAddress& address, int backlog) {
   resume_timer_ = std::make_unique<uv_timer_t>();
   uv_timer_init(loop_, resume_timer_.get());
   resume_timer_->data = this;
-  return {};
 }
 
 void Listener::on_readable() {

@@ -20,16 +20,24 @@ class Listener {
   // Called with each accepted, non-blocking socket and its peer; the callee owns the fd.
   using OnAccept = std::function<void(int fd, const sockaddr_storage& peer)>;
 
-  Listener(uv_loop_t* loop, std::string name, OnAccept on_accept);
+  Listener(uv_loop_t* loop, std::string name, std::string address, OnAccept on_accept);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
-  // Binds and listens; on failure returns a message naming the address and the reason.
-  std::string open(const config::SocketAddress& address, int backlog = 4096);
+  // A non-blocking listening socket (SO_REUSEPORT), or -1 with `error` naming the address
+  // and the reason. Any thread: a reload binds on the main thread, so a port that cannot
+  // be had fails the reload before any worker changes.
+  static int bind_socket(const config::SocketAddress& address, std::string& error,
+                         int backlog = 4096);
+  // Starts accepting on a socket from bind_socket (on the loop's thread); owns it after.
+  void adopt(int fd);
+  // bind_socket + adopt: returns "" or the error.
+  std::string open(const config::SocketAddress& address);
   // Stops accepting and closes the socket (the object may be destroyed right after).
   void close();
   const std::string& name() const { return name_; }
+  const std::string& address() const { return address_; }
 
  private:
   void on_readable();
@@ -38,6 +46,7 @@ class Listener {
 
   uv_loop_t* loop_;
   std::string name_;
+  std::string address_;  // as configured
   OnAccept on_accept_;
   int fd_ = -1;
   // libuv handles must outlive their close callbacks, which may run after this object.

@@ -6,11 +6,25 @@
 
 namespace portico::core {
 
-std::shared_ptr<const Runtime> Runtime::build(config::Config config) {
+int Runtime::upstream_index(std::string_view name) const {
+  for (size_t i = 0; i < config_.upstreams.size(); ++i)
+    if (config_.upstreams[i].name == name) return int(i);
+  return -1;
+}
+
+const CompiledListener* Runtime::listener(std::string_view name) const {
+  for (const CompiledListener& l : listeners_)
+    if (l.config->name == name) return &l;
+  return nullptr;
+}
+
+std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runtime* previous) {
   auto rt = std::make_shared<Runtime>(Key{});
   rt->config_ = std::move(config);
   for (const config::Upstream& u : rt->config_.upstreams) {
-    auto state = std::make_shared<upstream::PoolState>(u);
+    int old = previous ? previous->upstream_index(u.name) : -1;
+    auto state = std::make_shared<upstream::PoolState>(
+        u, old >= 0 ? &previous->pool_state(size_t(old)) : nullptr);
     // The balancer works on slots; a named endpoint's slots hash as "name:port#k".
     std::vector<upstream::BalancerEndpoint> eps;
     for (size_t slot = 0; slot < state->size(); ++slot) {

@@ -32,8 +32,10 @@ struct CompiledListener {
 
 class Runtime {
  public:
-  // Throws std::invalid_argument when the config cannot be compiled.
-  static std::shared_ptr<const Runtime> build(config::Config config);
+  // Throws std::invalid_argument when the config cannot be compiled. With `previous`
+  // (a reload), pools of the same name keep the state of endpoints written the same way.
+  static std::shared_ptr<const Runtime> build(config::Config config,
+                                              const Runtime* previous = nullptr);
 
   struct Key {};  // only build() makes one; public so make_shared can reach the constructor
   explicit Runtime(Key) {}
@@ -43,6 +45,9 @@ class Runtime {
   // Shared, mutable (atomic) state of upstream i: health, ejections, limits, budgets.
   upstream::PoolState& pool_state(size_t i) const { return *pools_[i]; }
   const upstream::BalancerPlan& balancer_plan(size_t i) const { return *plans_[i]; }
+  // The index of the upstream or listener with this name, or -1.
+  int upstream_index(std::string_view name) const;
+  const CompiledListener* listener(std::string_view name) const;
 
  private:
   config::Config config_;

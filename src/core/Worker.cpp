@@ -6,31 +6,31 @@
 #include "core/UvClose.h"
 #include "proxy/DownstreamConn.h"
 #include "proxy/Exchange.h"
-#include "upstream/HashKey.h"
 
 namespace portico::core {
 
 Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
                std::shared_ptr<const log::AccessLogSink> access_sink)
-    : index_(index), runtime_(std::move(runtime)) {
+    : index_(index) {
   uv_loop_init(&loop_);
   timers_ = std::make_unique<Timers>(&loop_);
   access_log_ = std::make_unique<log::AccessLog>(&loop_, std::move(access_sink));
-  const auto& ups = runtime_->config().upstreams;
-  for (size_t i = 0; i < ups.size(); ++i)
-    upstreams_.push_back(std::make_unique<upstream::WorkerUpstream>(
-        ups[i], runtime_->pool_state(i), runtime_->balancer_plan(i),
-        upstream::mix64(0x706f727469636fULL + index * 0x9E3779B97F4A7C15ULL + i), *timers_));
   stop_async_ = std::make_unique<uv_async_t>();
   uv_async_init(&loop_, stop_async_.get(),
                 [](uv_async_t* a) { static_cast<Worker*>(a->data)->begin_drain(); });
   stop_async_->data = this;
+  reload_async_ = std::make_unique<uv_async_t>();
+  uv_async_init(&loop_, reload_async_.get(),
+                [](uv_async_t* a) { static_cast<Worker*>(a->data)->apply_reloads(); });
+  reload_async_->data = this;
   upstream_wake_ = std::make_unique<uv_async_t>();
   uv_async_init(&loop_, upstream_wake_.get(), [](uv_async_t* a) {
-    for (auto& u : static_cast<Worker*>(a->data)->upstreams_) u->on_wake();
+    auto& runtimes = static_cast<Worker*>(a->data)->runtimes_;
+    for (WorkerRuntime* r = runtimes.front(); r; r = runtimes.next(r)) r->on_wake();
   });
   upstream_wake_->data = this;
-  for (size_t i = 0; i < ups.size(); ++i) runtime_->pool_state(i).subscribe(upstream_wake_.get());
+  current_ = std::make_shared<WorkerRuntime>(std::move(runtime), *timers_, upstream_wake_.get(),
+                                             runtimes_, seed(), nullptr);
 }
 
 Worker::~Worker() {
@@ -46,21 +46,90 @@ Worker::~Worker() {
   if (uv_loop_close(&loop_) != 0) spdlog::debug("worker {}: loop closed with handles open", index_);
 }
 
+uint64_t Worker::seed() const {
+  return 0x706f727469636fULL + index_ * 0x9E3779B97F4A7C15ULL;
+}
+
 std::string Worker::open_listeners() {
-  for (const CompiledListener& cl : runtime_->listeners()) {
-    auto l = std::make_unique<Listener>(
-        &loop_, cl.config->name, [this, &cl](int fd, const sockaddr_storage& peer) {
-          if (draining_) {
-            ::close(fd);
-            return;
-          }
-          proxy::DownstreamConn::open(*this, runtime_, cl, fd, peer);
-        });
-    std::string err = l->open(cl.config->address);
-    if (!err.empty()) return "listener '" + cl.config->name + "': " + err;
-    listeners_.push_back(std::move(l));
+  for (const CompiledListener& cl : current_->runtime().listeners()) {
+    std::string error;
+    int fd = Listener::bind_socket(cl.config->address, error);
+    if (fd < 0) return "listener '" + cl.config->name + "': " + error;
+    add_listener(cl, fd);
   }
   return {};
+}
+
+void Worker::add_listener(const CompiledListener& cl, int fd) {
+  const std::string& name = cl.config->name;
+  auto l = std::make_unique<Listener>(
+      &loop_, name, cl.config->address.text,
+      [this, name](int fd, const sockaddr_storage& peer) { accept(name, fd, peer); });
+  l->adopt(fd);
+  listeners_.push_back(std::move(l));
+}
+
+void Worker::accept(const std::string& listener, int fd, const sockaddr_storage& peer) {
+  const CompiledListener* cl = current_->runtime().listener(listener);
+  if (draining_ || !cl) {
+    ::close(fd);
+    return;
+  }
+  proxy::DownstreamConn::open(*this, current_, *cl, fd, peer);
+}
+
+void Worker::apply(std::shared_ptr<const Runtime> runtime, std::vector<ListenerSocket> sockets,
+                   std::function<void()> applied) {
+  {
+    std::lock_guard lock(reload_mutex_);
+    reloads_.push_back({std::move(runtime), std::move(sockets), std::move(applied)});
+  }
+  uv_async_send(reload_async_.get());
+}
+
+void Worker::apply_reloads() {
+  std::vector<Reload> reloads;
+  {
+    std::lock_guard lock(reload_mutex_);
+    reloads.swap(reloads_);
+  }
+  for (Reload& r : reloads) {
+    if (draining_) {
+      for (const ListenerSocket& s : r.sockets) ::close(s.fd);
+    } else {
+      switch_to(r);
+    }
+    r.applied();
+  }
+}
+
+void Worker::switch_to(Reload& reload) {
+  auto next = std::make_shared<WorkerRuntime>(
+      std::move(reload.runtime), *timers_, upstream_wake_.get(), runtimes_, seed(), current_.get());
+  current_->retire();
+  current_ = std::move(next);
+  const Runtime& rt = current_->runtime();
+  // Listeners gone, or moved to another address, stop accepting now.
+  std::erase_if(listeners_, [&](const std::unique_ptr<Listener>& l) {
+    const CompiledListener* cl = rt.listener(l->name());
+    if (cl && cl->config->address.text == l->address()) return false;
+    l->close();
+    return true;
+  });
+  for (const ListenerSocket& s : reload.sockets) {
+    const CompiledListener* cl = rt.listener(s.name);
+    if (cl)
+      add_listener(*cl, s.fd);
+    else
+      ::close(s.fd);
+  }
+  // Idle connections move to the new config now, busy ones after their response;
+  // connections of a listener that is gone drain.
+  for (proxy::DownstreamConn* c = connections_.front(); c;) {
+    proxy::DownstreamConn* next_conn = connections_.next(c);
+    c->runtime_changed();
+    c = next_conn;
+  }
 }
 
 void Worker::start() {
@@ -127,7 +196,7 @@ void Worker::begin_drain() {
           c = next;
         }
       },
-      uint64_t(runtime_->config().drain_timeout.count()), 0);
+      uint64_t(current_->runtime().config().drain_timeout.count()), 0);
   finish_if_drained();
 }
 
@@ -137,10 +206,11 @@ void Worker::finish_if_drained() {
   // With no client left, close everything else so uv_run returns.
   close_owned(drain_timer_);
   close_owned(stop_async_);
-  for (size_t i = 0; i < runtime_->config().upstreams.size(); ++i)
-    runtime_->pool_state(i).unsubscribe(upstream_wake_.get());
+  close_owned(reload_async_);
+  // With every client gone no retired runtime is in use; this closes idle upstream
+  // connections and unsubscribes from the pools.
+  current_.reset();
   close_owned(upstream_wake_);
-  upstreams_.clear();  // closes idle upstream connections
   access_log_->close();
   timers_->close();
 }

@@ -1,12 +1,15 @@
 // One event loop on one thread: its listening sockets, its client connections, its
 // upstream connection pools, buffers and timers. Nothing here is shared with other
-// workers; the main thread talks to a worker only through uv_async_send.
+// workers; the main thread talks to a worker only through uv_async_send (stop, and a
+// new config to switch to).
 #pragma once
 
 #include <uv.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +19,7 @@
 #include "core/Listener.h"
 #include "core/Runtime.h"
 #include "core/Timers.h"
+#include "core/WorkerRuntime.h"
 #include "http/RequestId.h"
 #include "http/TraceContext.h"
 #include "log/AccessLog.h"
@@ -28,6 +32,13 @@ struct Exchange;
 }  // namespace portico::proxy
 
 namespace portico::core {
+
+// A listening socket bound on the main thread for a listener a reload adds.
+struct ListenerSocket {
+  std::string name;
+  std::string address;
+  int fd = -1;
+};
 
 class Worker {
  public:
@@ -43,6 +54,11 @@ class Worker {
   // Thread-safe: stop accepting, finish in-flight requests, exit after `drain`.
   void request_stop();
   void join();
+  // Thread-safe (a reload): switch to `runtime`. `sockets` are the listeners new in it;
+  // listeners it no longer has stop accepting and their connections drain. `applied`
+  // runs on the worker's thread once new requests use the new config.
+  void apply(std::shared_ptr<const Runtime> runtime, std::vector<ListenerSocket> sockets,
+             std::function<void()> applied);
 
   unsigned index() const { return index_; }
   uv_loop_t* loop() { return &loop_; }
@@ -54,18 +70,29 @@ class Worker {
   http::RandomIdBits& trace_ids() { return trace_ids_; }
   bool draining() const { return draining_; }
 
-  upstream::WorkerUpstream& upstream(int i) { return *upstreams_[size_t(i)]; }
+  // The config new requests use.
+  WorkerRuntime& runtime() { return *current_; }
+  const std::shared_ptr<WorkerRuntime>& current_runtime() const { return current_; }
   std::unique_ptr<proxy::Exchange> take_exchange();
   void return_exchange(std::unique_ptr<proxy::Exchange> ex);
   void connection_opened(proxy::DownstreamConn* conn);
   void connection_closed(proxy::DownstreamConn* conn);
 
  private:
+  struct Reload {
+    std::shared_ptr<const Runtime> runtime;
+    std::vector<ListenerSocket> sockets;
+    std::function<void()> applied;
+  };
+  uint64_t seed() const;  // for balancer cursors: differs between workers
+  void add_listener(const CompiledListener& cl, int fd);
+  void accept(const std::string& listener, int fd, const sockaddr_storage& peer);
+  void apply_reloads();
+  void switch_to(Reload& reload);
   void begin_drain();
   void finish_if_drained();
 
   unsigned index_;
-  std::shared_ptr<const Runtime> runtime_;
   uv_loop_t loop_;
   std::unique_ptr<Timers> timers_;
   BufferPool buffers_;
@@ -74,11 +101,15 @@ class Worker {
   http::RequestIdGenerator ids_;
   http::RandomIdBits trace_ids_;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::vector<std::unique_ptr<upstream::WorkerUpstream>> upstreams_;
+  IntrusiveList<WorkerRuntime> runtimes_;  // current_ and those retired but still in use
+  std::shared_ptr<WorkerRuntime> current_;
   std::vector<std::unique_ptr<proxy::Exchange>> free_exchanges_;
   IntrusiveList<proxy::DownstreamConn> connections_;
   std::unique_ptr<uv_async_t> stop_async_;
   std::unique_ptr<uv_async_t> upstream_wake_;  // see PoolState::subscribe
+  std::unique_ptr<uv_async_t> reload_async_;
+  std::mutex reload_mutex_;
+  std::vector<Reload> reloads_;  // guarded by reload_mutex_, applied in order
   std::unique_ptr<uv_timer_t> drain_timer_;
   std::thread thread_;
   bool draining_ = false;

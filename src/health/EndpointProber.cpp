@@ -62,9 +62,11 @@ void EndpointProber::begin_probe() {
     return;
   }
   if (generation != generation_ || address_.empty()) {
-    // A new address in this slot: a new server, judged afresh.
+    // A new address in this slot: a new server, judged afresh (set_addresses marked it
+    // healthy). A prober built by a reload starts from the verdict it inherits.
     generation_ = generation;
-    state_ = HealthState(check_.healthy_threshold, check_.unhealthy_threshold);
+    state_ = HealthState(check_.healthy_threshold, check_.unhealthy_threshold,
+                         health_.active_healthy.load(std::memory_order_relaxed));
     address_ = pool_.address_text(slot_);
   }
   // The timeout is armed first: a probe that fails at once re-arms the timer for the

@@ -12,9 +12,10 @@ void bump(uint32_t& n) {
 }
 }  // namespace
 
-HealthState::HealthState(uint32_t healthy_threshold, uint32_t unhealthy_threshold)
+HealthState::HealthState(uint32_t healthy_threshold, uint32_t unhealthy_threshold, bool healthy)
     : healthy_threshold_(std::max(1u, healthy_threshold)),
-      unhealthy_threshold_(std::max(1u, unhealthy_threshold)) {}
+      unhealthy_threshold_(std::max(1u, unhealthy_threshold)),
+      healthy_(healthy) {}
 
 HealthState::Change HealthState::record(bool success) {
   if (success) {

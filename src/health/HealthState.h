@@ -11,10 +11,11 @@ class HealthState {
   enum class Change { None, BecameUnhealthy, BecameHealthy };
 
   // Thresholds of at least 1 (the config loader guarantees it; 0 is treated as 1).
-  HealthState(uint32_t healthy_threshold, uint32_t unhealthy_threshold);
+  // `healthy`: the verdict to start from (a reload carries the last one over).
+  HealthState(uint32_t healthy_threshold, uint32_t unhealthy_threshold, bool healthy = true);
 
   // Counts one probe result and says whether it flipped the verdict. An endpoint starts
-  // healthy: traffic should not wait for a first round of probes.
+  // healthy by default: traffic should not wait for a first round of probes.
   Change record(bool success);
 
   bool healthy() const { return healthy_; }

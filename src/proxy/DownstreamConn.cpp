@@ -40,7 +40,7 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
 
 }  // namespace
 
-void DownstreamConn::open(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
+void DownstreamConn::open(core::Worker& worker, std::shared_ptr<core::WorkerRuntime> runtime,
                           const core::CompiledListener& listener, int fd,
                           const sockaddr_storage& peer) {
   auto conn = std::make_unique<DownstreamConn>(worker, std::move(runtime), listener, peer);
@@ -62,13 +62,10 @@ void DownstreamConn::open(core::Worker& worker, std::shared_ptr<const core::Runt
   c->update_reading();
 }
 
-DownstreamConn::DownstreamConn(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
+DownstreamConn::DownstreamConn(core::Worker& worker, std::shared_ptr<core::WorkerRuntime> runtime,
                                const core::CompiledListener& listener, const sockaddr_storage& peer)
     : worker_(worker),
       runtime_(std::move(runtime)),
-      listener_(listener),
-      header_timeouts_(worker.timers().list(listener.config->limits.header_timeout)),
-      idle_timeouts_(worker.timers().list(listener.config->limits.idle_timeout)),
       parser_(HTTP_REQUEST, this),
       timer_(this, kHeaderTimeout),
       send_timer_(this, kSendTimeout) {
@@ -80,16 +77,42 @@ DownstreamConn::DownstreamConn(core::Worker& worker, std::shared_ptr<const core:
     ok = inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr, client_ip_,
                    sizeof client_ip_);
   client_ip_len_ = ok ? uint8_t(strlen(client_ip_)) : 0;
+  use_listener(listener);
+}
+
+void DownstreamConn::use_listener(const core::CompiledListener& listener) {
+  listener_ = &listener;
+  header_timeouts_ = &worker_.timers().list(listener.config->limits.header_timeout);
+  idle_timeouts_ = &worker_.timers().list(listener.config->limits.idle_timeout);
 }
 
 const config::Limits& DownstreamConn::limits() const {
-  return listener_.config->limits;
+  return listener_->config->limits;
+}
+
+void DownstreamConn::runtime_changed() {
+  if (ex_) return;  // finish_exchange follows the new config
+  if (follow_runtime() && timer_.armed()) arm_timer(timer_tag_);  // the new limits' list
+}
+
+bool DownstreamConn::follow_runtime() {
+  const std::shared_ptr<core::WorkerRuntime>& current = worker_.current_runtime();
+  if (runtime_ == current) return true;
+  // The same listener (name and address) in the new config, or none: its socket closed.
+  const core::CompiledListener* same = current->runtime().listener(listener_->config->name);
+  if (!same || same->config->address.text != listener_->config->address.text) {
+    close();
+    return false;
+  }
+  runtime_ = current;
+  use_listener(*same);
+  return true;
 }
 
 void DownstreamConn::arm_timer(Tag tag) {
   timer_tag_ = tag;
   timer_.set_tag(tag);
-  (tag == kHeaderTimeout ? header_timeouts_ : idle_timeouts_).arm(timer_);
+  (tag == kHeaderTimeout ? header_timeouts_ : idle_timeouts_)->arm(timer_);
 }
 
 // ---- reading and parsing ------------------------------------------------------------
@@ -144,7 +167,7 @@ void DownstreamConn::on_read(size_t n) {
   end_ += uint32_t(n);
   if (ex_) {
     ex_->bytes_in += n;
-    if (timer_.armed() && timer_tag_ == kBodyTimeout) idle_timeouts_.arm(timer_);
+    if (timer_.armed() && timer_tag_ == kBodyTimeout) idle_timeouts_->arm(timer_);
   }
   pump();
 }
@@ -345,12 +368,12 @@ void DownstreamConn::on_request_head() {
   router::RequestView view{method, target.substr(0, q),
                            q == std::string_view::npos ? std::string_view{} : target.substr(q + 1),
                            host, headers};
-  const config::Route* route = listener_.router->match(view, worker_.match_scratch());
+  const config::Route* route = listener_->router->match(view, worker_.match_scratch());
   if (!route) {
     respond_local(404, false);
     return;
   }
-  ex.route = listener_.route_for(route);
+  ex.route = listener_->route_for(route);
   if (route->respond) {
     bool close = close_after_ || must_close_after_local_answer();
     respond_prebuilt(ex.route->respond[close][ex.head_request], route->respond->status);
@@ -368,7 +391,7 @@ void DownstreamConn::on_request_head() {
     http::write_traceparent(ex.traceparent, nullptr, worker_.trace_ids());
     ex.has_traceparent = true;
   }
-  ex.pool = &worker_.upstream(ex.route->upstream);
+  ex.pool = &runtime_->upstream(ex.route->upstream);
   ex.pool->state().request_started();
   ex.counted_active = true;
   ex.hash =
@@ -776,7 +799,7 @@ void DownstreamConn::reject(int status, const char* why) {
   failed_ = true;  // the parser's state is no longer trustworthy: no more requests
   close_after_ = true;
   if (!ex_) begin_request();
-  spdlog::info("listener {}: client {}: {} {}: {}", listener_.config->name,
+  spdlog::info("listener {}: client {}: {} {}: {}", listener_->config->name,
                std::string_view(client_ip_, client_ip_len_), status, http::status_text(status),
                why);
   detach_upstream(true);
@@ -804,7 +827,7 @@ void DownstreamConn::write_client(const uv_buf_t* bufs, unsigned count, const co
   if (rc == 0) {
     client_write_pending_ = true;
     client_pin_ = pin;
-    idle_timeouts_.arm(send_timer_);  // a client that stops reading is dropped
+    idle_timeouts_->arm(send_timer_);  // a client that stops reading is dropped
     if (ex_->up && !upstream_paused_) {
       upstream_paused_ = true;
       ex_->up->pause_response();
@@ -862,6 +885,7 @@ void DownstreamConn::finish_exchange() {
     this->close();
     return;
   }
+  if (!follow_runtime()) return;
   arm_timer(kIdleTimeout);
   pump();  // a pipelined request may be waiting in the buffer
 }

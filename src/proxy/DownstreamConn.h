@@ -14,6 +14,7 @@
 #include "core/Runtime.h"
 #include "core/Timers.h"
 #include "core/Transport.h"
+#include "core/WorkerRuntime.h"
 #include "http/MessageParser.h"
 #include "proxy/Exchange.h"
 #include "upstream/UpstreamConn.h"
@@ -32,16 +33,19 @@ class DownstreamConn final : public core::TransportEvents,
                              public upstream::ConnectionWaiter,
                              public core::ListHook<DownstreamConn> {
  public:
-  static void open(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
+  static void open(core::Worker& worker, std::shared_ptr<core::WorkerRuntime> runtime,
                    const core::CompiledListener& listener, int fd, const sockaddr_storage& peer);
 
-  DownstreamConn(core::Worker& worker, std::shared_ptr<const core::Runtime> runtime,
+  DownstreamConn(core::Worker& worker, std::shared_ptr<core::WorkerRuntime> runtime,
                  const core::CompiledListener& listener, const sockaddr_storage& peer);
   DownstreamConn(const DownstreamConn&) = delete;
   DownstreamConn& operator=(const DownstreamConn&) = delete;
 
   // Shutdown: close now if idle, else after the response in flight.
   void drain();
+  // A reload: an idle connection moves to the worker's new config now, a busy one
+  // after its response; if its listener is gone it drains.
+  void runtime_changed();
   // Close at once.
   void abort();
 
@@ -107,12 +111,16 @@ class DownstreamConn final : public core::TransportEvents,
   bool head_in_progress() const;
   void settle_buffer();
   const config::Limits& limits() const;
+  // Moves to the worker's current config between requests; false when it closed instead.
+  bool follow_runtime();
+  void use_listener(const core::CompiledListener& listener);
 
   core::Worker& worker_;
-  std::shared_ptr<const core::Runtime> runtime_;  // pinned for this connection's requests
-  const core::CompiledListener& listener_;
-  core::DeadlineList& header_timeouts_;  // also the body-inactivity timeout
-  core::DeadlineList& idle_timeouts_;
+  // The config this connection's requests use: pinned while a request is in flight.
+  std::shared_ptr<core::WorkerRuntime> runtime_;
+  const core::CompiledListener* listener_;
+  core::DeadlineList* header_timeouts_;  // also the body-inactivity timeout
+  core::DeadlineList* idle_timeouts_;
   std::unique_ptr<core::Transport> transport_;
   http::MessageParser parser_;
   core::TimerLink timer_;       // header, body-inactivity or keep-alive idle deadline

@@ -64,12 +64,26 @@ bool EndpointPool::close_one_idle() {
   return true;
 }
 
-EndpointPool::~EndpointPool() {
+void EndpointPool::adopt_idle(EndpointPool& from) {
+  // Least recently used first, so the order (most recent at the back) is kept.
+  while (UpstreamConn* c = from.idle_.front()) {
+    if (idle_.size() >= upstream_.max_idle) return;
+    from.idle_.remove(c);
+    c->move_to(*this);
+    idle_.push_back(c);
+  }
+}
+
+void EndpointPool::close_all_idle() {
   // Idle connections close themselves; they must not point back at a dead pool.
   while (UpstreamConn* c = idle_.front()) {
     idle_.remove(c);
     c->abort();
   }
+}
+
+EndpointPool::~EndpointPool() {
+  close_all_idle();
 }
 
 }  // namespace portico::upstream

@@ -28,6 +28,8 @@ class EndpointPool {
   size_t index() const { return index_; }
   PoolState& state() { return state_; }
   EndpointHealth& health() { return state_.endpoint(index_); }
+  const EndpointHealth& health() const { return state_.endpoint(index_); }
+  WorkerUpstream& owner() { return owner_; }
   core::DeadlineList& connect_timeouts() { return connect_timeouts_; }
   core::DeadlineList& response_timeouts() { return response_timeouts_; }
   core::DeadlineList& idle_timeouts() { return idle_timeouts_; }
@@ -43,6 +45,9 @@ class EndpointPool {
   bool close_one_idle();
   // Closes idle connections to an address the slot no longer holds.
   void close_stale_idle();
+  void close_all_idle();
+  // Reload: takes over `from`'s idle connections (same endpoint record), up to max_idle.
+  void adopt_idle(EndpointPool& from);
 
   // Counters for tests and, later, the admin API.
   uint64_t connects = 0;

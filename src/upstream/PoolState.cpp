@@ -6,23 +6,49 @@
 
 namespace portico::upstream {
 
-PoolState::PoolState(const config::Upstream& upstream) : config_(upstream) {
+PoolState::PoolState(const config::Upstream& upstream, const PoolState* previous)
+    : config_(upstream) {
   for (size_t e = 0; e < upstream.endpoints.size(); ++e) {
     const config::Endpoint& ep = upstream.endpoints[e];
     first_slot_.push_back(endpoints_.size());
     size_t slots = ep.named ? kSlotsPerName : 1;
+    // The n-th endpoint written this way continues the n-th one of the previous config.
+    size_t nth = 0;
+    for (size_t before = 0; before < e; ++before)
+      nth += upstream.endpoints[before].named == ep.named &&
+             upstream.endpoints[before].address.text == ep.address.text;
+    if (size_t old = previous ? previous->find_endpoint(ep, nth) : npos; old != npos) {
+      addresses_.push_back(previous->addresses_[old]);
+      for (size_t k = 0; k < slots; ++k) {
+        endpoints_.push_back(previous->endpoints_[previous->first_slot_[old] + k]);
+        slot_endpoint_.push_back(e);
+        // Without active checks nothing would ever clear an old "unhealthy".
+        if (!upstream.health_check.enabled)
+          endpoints_.back()->active_healthy.store(true, std::memory_order_relaxed);
+      }
+      continue;
+    }
+    addresses_.push_back(std::make_shared<SlotAddresses>());
+    addresses_.back()->slots.resize(slots);
     for (size_t k = 0; k < slots; ++k) {
-      endpoints_.push_back(std::make_unique<EndpointHealth>());
+      endpoints_.push_back(std::make_shared<EndpointHealth>());
       slot_endpoint_.push_back(e);
-      addresses_.emplace_back();
     }
     if (ep.named) {
       set_addresses(e, ep.resolved);
     } else {
-      addresses_.back() = ep.address;
+      addresses_.back()->slots[0] = ep.address;
       endpoints_.back()->present.store(true, std::memory_order_relaxed);
     }
   }
+}
+
+size_t PoolState::find_endpoint(const config::Endpoint& ep, size_t nth) const {
+  for (size_t e = 0; e < config_.endpoints.size(); ++e)
+    if (config_.endpoints[e].named == ep.named &&
+        config_.endpoints[e].address.text == ep.address.text && nth-- == 0)
+      return e;
+  return npos;
 }
 
 size_t PoolState::slot_count(size_t endpoint) const {
@@ -32,8 +58,10 @@ size_t PoolState::slot_count(size_t endpoint) const {
 
 bool PoolState::address(size_t slot, sockaddr_storage& out, socklen_t& length,
                         uint32_t& generation) {
-  std::lock_guard lock(address_mutex_);
-  const auto& a = addresses_[slot];
+  size_t e = slot_endpoint_[slot];
+  SlotAddresses& block = *addresses_[e];
+  std::lock_guard lock(block.mutex);
+  const auto& a = block.slots[slot - first_slot_[e]];
   if (!a) return false;
   out = a->storage;
   length = a->length;
@@ -42,16 +70,20 @@ bool PoolState::address(size_t slot, sockaddr_storage& out, socklen_t& length,
 }
 
 std::string PoolState::address_text(size_t slot) {
-  std::lock_guard lock(address_mutex_);
-  return addresses_[slot] ? addresses_[slot]->text : std::string();
+  size_t e = slot_endpoint_[slot];
+  SlotAddresses& block = *addresses_[e];
+  std::lock_guard lock(block.mutex);
+  const auto& a = block.slots[slot - first_slot_[e]];
+  return a ? a->text : std::string();
 }
 
 size_t PoolState::set_addresses(size_t endpoint, std::span<const config::SocketAddress> resolved) {
   size_t first = first_slot_[endpoint], n = slot_count(endpoint);
-  std::lock_guard lock(address_mutex_);
-  SlotAssignment next = assign_slots(std::span(addresses_).subspan(first, n), resolved);
+  SlotAddresses& block = *addresses_[endpoint];
+  std::lock_guard lock(block.mutex);
+  SlotAssignment next = assign_slots(std::span(block.slots), resolved);
   for (size_t k = 0; k < n; ++k) {
-    auto& now = addresses_[first + k];
+    auto& now = block.slots[k];
     const auto& want = next.slots[k];
     bool same = now.has_value() == want.has_value() && (!now || same_address(*now, *want));
     if (same) continue;

@@ -20,7 +20,8 @@
 
 namespace portico::upstream {
 
-// One cache line each, so workers updating different endpoints do not contend.
+// One cache line each, so workers updating different endpoints do not contend. Shared
+// by every PoolState built for the same endpoint, so its record survives a reload.
 struct alignas(64) EndpointHealth {
   std::atomic<bool> present{false};           // the slot holds an address (see NameSlots.h)
   std::atomic<uint32_t> generation{0};        // bumped when the slot's address changes
@@ -37,12 +38,21 @@ struct alignas(64) EndpointHealth {
   }
 };
 
+// The addresses of one configured endpoint's slots (one for an IP, kSlotsPerName for a
+// name), shared like EndpointHealth so a reload keeps what DNS last said.
+struct SlotAddresses {
+  std::mutex mutex;
+  std::vector<std::optional<config::SocketAddress>> slots;  // guarded by mutex
+};
+
 // What an attempt on an endpoint came to, for outlier detection.
 enum class Outcome { Success, Status5xx, GatewayFailure };
 
 class PoolState {
  public:
-  explicit PoolState(const config::Upstream& upstream);
+  // With `previous` (the same pool in the config being replaced), endpoints written the
+  // same way keep their health, ejections, connection counts and resolved addresses.
+  explicit PoolState(const config::Upstream& upstream, const PoolState* previous = nullptr);
   PoolState(const PoolState&) = delete;
   PoolState& operator=(const PoolState&) = delete;
 
@@ -114,13 +124,16 @@ class PoolState {
   std::atomic<uint64_t> overflows_total{0};  // requests failed fast by a limit
 
  private:
+  static constexpr size_t npos = ~size_t(0);
+  // The `nth` configured endpoint written as `ep` is (0 = the first), or npos.
+  size_t find_endpoint(const config::Endpoint& ep, size_t nth) const;
+
   const config::Upstream& config_;
-  std::vector<std::unique_ptr<EndpointHealth>> endpoints_;  // per slot; atomics cannot move
+  std::vector<std::shared_ptr<EndpointHealth>> endpoints_;  // per slot; atomics cannot move
   std::vector<size_t> slot_endpoint_;
   std::vector<size_t> first_slot_;
-  std::mutex address_mutex_;
+  std::vector<std::shared_ptr<SlotAddresses>> addresses_;  // per configured endpoint
   std::atomic<uint64_t> address_epoch_{0};
-  std::vector<std::optional<config::SocketAddress>> addresses_;  // per slot, address_mutex_
   alignas(64) std::atomic<uint32_t> requests_active_{0};
   std::atomic<uint32_t> retries_active_{0};
   // Read on every connection release: kept off the line the per-request counters share.

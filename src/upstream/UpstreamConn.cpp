@@ -13,7 +13,7 @@ namespace {}  // namespace
 
 UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
     : worker_(worker),
-      pool_(pool),
+      pool_(&pool),
       transport_(std::make_unique<core::TcpTransport>(worker.loop())),
       parser_(HTTP_RESPONSE, this),
       timer_(this, kConnectTimeout) {
@@ -22,10 +22,10 @@ UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
 }
 
 void UpstreamConn::connect() {
-  ++pool_.connects;
+  ++pool_->connects;
   sockaddr_storage addr;
   socklen_t length = 0;
-  if (!pool_.state().address(pool_.index(), addr, length, generation_)) {
+  if (!pool_->state().address(pool_->index(), addr, length, generation_)) {
     fail(Failure::Connect, UV_EADDRNOTAVAIL);  // the name's answer changed since the pick
     return;
   }
@@ -35,7 +35,7 @@ void UpstreamConn::connect() {
     return;
   }
   timer_.set_tag(kConnectTimeout);
-  pool_.connect_timeouts().arm(timer_);
+  pool_->connect_timeouts().arm(timer_);
 }
 
 void UpstreamConn::connected_cb(void* p, int status) {
@@ -60,7 +60,7 @@ void UpstreamConn::attach(UpstreamClient* client, bool head_request, bool decode
   parser_.start_message(&head_);
   response_ = {};
   ++requests_;
-  if (requests_ > 1) ++pool_.reuses;
+  if (requests_ > 1) ++pool_->reuses;
   timer_.cancel();
 }
 
@@ -82,7 +82,7 @@ void UpstreamConn::request_complete() {
   request_done_ = true;
   if (complete_) return;
   timer_.set_tag(kResponseTimeout);
-  pool_.response_timeouts().arm(timer_);
+  pool_->response_timeouts().arm(timer_);
 }
 
 void UpstreamConn::pause_response() {
@@ -96,7 +96,7 @@ void UpstreamConn::pause_response() {
 void UpstreamConn::resume_response() {
   if (!paused_) return;
   paused_ = false;
-  if (request_done_ && !complete_) pool_.response_timeouts().arm(timer_);
+  if (request_done_ && !complete_) pool_->response_timeouts().arm(timer_);
   process();
   if (!transport_->closing() && client_ && !paused_) transport_->read_start();
 }
@@ -142,7 +142,7 @@ void UpstreamConn::on_read(size_t n) {
     parsed_ = end_ = 0;
     return;
   }
-  if (request_done_) pool_.response_timeouts().arm(timer_);
+  if (request_done_) pool_->response_timeouts().arm(timer_);
   process();
 }
 
@@ -173,7 +173,7 @@ void UpstreamConn::process() {
       if (parsed_ != end_ || !llhttp_should_keep_alive(&parser_.raw())) reusable_ = false;
     }
     if (stop == http::MessageParser::Stop::Error) {
-      spdlog::warn("upstream {}: invalid response: {}", pool_.endpoint().address.text,
+      spdlog::warn("upstream {}: invalid response: {}", pool_->endpoint().address.text,
                    parser_.error_reason());
       in_process_ = false;
       fail(Failure::BadResponse, 0);
@@ -285,12 +285,22 @@ void UpstreamConn::release() {
   // An idle connection must be reading, to notice the upstream closing it.
   paused_ = false;
   transport_->read_start();
-  if (!pool_.put_idle(this)) {
+  if (pool_->owner().retired()) {
+    // A reload replaced the pool while this connection was busy: it joins the current
+    // pool for the same endpoint, if there still is one.
+    EndpointPool* next = worker_.runtime().successor(*pool_);
+    if (!next) {
+      close();
+      return;
+    }
+    pool_ = next;
+  }
+  if (!pool_->put_idle(this)) {
     close();
     return;
   }
   timer_.set_tag(kIdleTimeout);
-  pool_.idle_timeouts().arm(timer_);
+  pool_->idle_timeouts().arm(timer_);
 }
 
 void UpstreamConn::abort() {
@@ -304,14 +314,20 @@ void UpstreamConn::fail(Failure f, int status) {
   if (c) c->on_upstream_failed(f, status);
 }
 
+void UpstreamConn::move_to(EndpointPool& pool) {
+  pool_ = &pool;
+  timer_.set_tag(kIdleTimeout);
+  pool_->idle_timeouts().arm(timer_);
+}
+
 void UpstreamConn::close() {
   if (holds_slot_) {
     holds_slot_ = false;
-    pool_.state().release_connection(pool_.index());
+    pool_->state().release_connection(pool_->index());
   }
   timer_.cancel();
   in_.reset();
-  pool_.forget(this);
+  pool_->forget(this);
   client_ = nullptr;
   transport_->close();
 }

@@ -85,6 +85,8 @@ class UpstreamConn final : public core::TransportEvents,
   void release();
   // Closes at once (client gone or aborted); no more callbacks.
   void abort();
+  // An idle connection changes pools (a reload: see EndpointPool::adopt_idle).
+  void move_to(EndpointPool& pool);
 
   // core::TransportEvents
   uv_buf_t on_alloc() override;
@@ -108,7 +110,7 @@ class UpstreamConn final : public core::TransportEvents,
   void settle_buffer();
 
   core::Worker& worker_;
-  EndpointPool& pool_;
+  EndpointPool* pool_;  // while idle in it or lent to a client; see WorkerRuntime
   std::unique_ptr<core::ClientTransport> transport_;
   http::MessageParser parser_;
   http::HeadCollector head_;

@@ -1,5 +1,7 @@
 #include "upstream/WorkerUpstream.h"
 
+#include <unordered_map>
+
 namespace portico::upstream {
 
 WorkerUpstream::WorkerUpstream(const config::Upstream& config, PoolState& state,
@@ -77,6 +79,22 @@ void WorkerUpstream::on_wake() {
   size_t shed = pending - waiters_.size();
   for (auto& e : endpoints_)
     while (shed > 0 && e->close_one_idle()) --shed;
+}
+
+void WorkerUpstream::adopt_idle(WorkerUpstream& previous) {
+  std::unordered_map<const EndpointHealth*, EndpointPool*> by_record;
+  for (auto& e : endpoints_) by_record.emplace(&e->health(), e.get());
+  for (auto& old : previous.endpoints_) {
+    auto it = by_record.find(&old->health());
+    if (it != by_record.end()) it->second->adopt_idle(*old);
+    old->close_all_idle();
+  }
+}
+
+EndpointPool* WorkerUpstream::pool_for(const EndpointHealth& health) {
+  for (auto& e : endpoints_)
+    if (&e->health() == &health) return e.get();
+  return nullptr;
 }
 
 void WorkerUpstream::close_stale_idle() {

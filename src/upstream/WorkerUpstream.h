@@ -56,6 +56,15 @@ class WorkerUpstream final : public EndpointView {
   void on_wake();
   // Closes idle connections to addresses their slot no longer holds (DNS changed).
   void close_stale_idle();
+
+  // Reloads. This pool takes over the idle connections `previous` (the same pool in the
+  // config replaced) holds to endpoints whose record both share; the rest close.
+  void adopt_idle(WorkerUpstream& previous);
+  // A newer config's pool replaced this one: connections released here move on.
+  void retire() { retired_ = true; }
+  bool retired() const { return retired_; }
+  // The endpoint pool for this endpoint record, or nullptr.
+  EndpointPool* pool_for(const EndpointHealth& health);
   core::DeadlineList& queue_timeouts() { return queue_timeouts_; }
   // The whole-exchange timeout, or nullptr when it is off.
   core::DeadlineList* total_timeouts() { return total_timeouts_; }
@@ -83,6 +92,7 @@ class WorkerUpstream final : public EndpointView {
   int avoid_ = -1;
   mutable bool saw_full_ = false;
   uint64_t address_epoch_ = 0;  // PoolState::address_epoch() when last swept
+  bool retired_ = false;
 };
 
 }  // namespace portico::upstream

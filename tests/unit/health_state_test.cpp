@@ -66,5 +66,14 @@ TEST(HealthState, ZeroThresholdsActAsOne) {
   EXPECT_EQ(s.record(true), Change::BecameHealthy);
 }
 
+// A reload's new prober starts from the verdict the endpoint had.
+TEST(HealthState, StartsFromAnInheritedUnhealthyVerdict) {
+  HealthState s(2, 3, false);
+  EXPECT_FALSE(s.healthy());
+  EXPECT_EQ(s.record(false), Change::None);
+  EXPECT_EQ(s.record(true), Change::None);
+  EXPECT_EQ(s.record(true), Change::BecameHealthy);
+}
+
 }  // namespace
 }  // namespace portico::health

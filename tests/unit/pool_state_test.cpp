@@ -234,3 +234,49 @@ TEST(PoolState, RetryBudget) {
 
 }  // namespace
 }  // namespace portico::upstream
+
+namespace portico::upstream {
+namespace {
+
+// A reload builds a new PoolState from the previous one: endpoints written the same way
+// keep their record (the same object), others start afresh.
+TEST(PoolStateReload, EndpointsWrittenTheSameWayKeepTheirRecord) {
+  config::Upstream before = pool_of(3);  // :9000 :9001 :9002
+  PoolState old(before);
+  old.endpoint(1).ejected_until_ms.store(5000);
+  old.endpoint(1).connections.store(2);
+  config::Upstream after = pool_of(3);
+  after.endpoints.erase(after.endpoints.begin());      // :9001 :9002
+  after.endpoints.push_back(pool_of(4).endpoints[3]);  // :9003, new
+  PoolState next(after, &old);
+  EXPECT_EQ(&next.endpoint(0), &old.endpoint(1));
+  EXPECT_EQ(&next.endpoint(1), &old.endpoint(2));
+  EXPECT_FALSE(next.usable(0, 1000)) << "still ejected";
+  EXPECT_EQ(next.endpoint(0).connections.load(), 2u);
+  EXPECT_NE(&next.endpoint(2), &old.endpoint(0));
+  EXPECT_TRUE(next.usable(2, 1000));
+}
+
+TEST(PoolStateReload, TheSameAddressTwiceMapsInOrder) {
+  config::Upstream u = pool_of(1);
+  u.endpoints.push_back(u.endpoints[0]);
+  PoolState old(u);
+  PoolState next(u, &old);
+  EXPECT_EQ(&next.endpoint(0), &old.endpoint(0));
+  EXPECT_EQ(&next.endpoint(1), &old.endpoint(1));
+}
+
+TEST(PoolStateReload, DroppingActiveChecksClearsTheirVerdict) {
+  config::Upstream u = pool_of(2);
+  u.health_check.enabled = true;
+  PoolState old(u);
+  old.endpoint(0).active_healthy.store(false);
+  PoolState checked(u, &old);
+  EXPECT_FALSE(checked.endpoint(0).active_healthy.load()) << "checks go on: the verdict stays";
+  u.health_check.enabled = false;
+  PoolState unchecked(u, &checked);
+  EXPECT_TRUE(unchecked.endpoint(0).active_healthy.load()) << "nothing would ever clear it";
+}
+
+}  // namespace
+}  // namespace portico::upstream

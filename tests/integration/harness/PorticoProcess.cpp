@@ -127,23 +127,32 @@ std::vector<std::string> PorticoProcess::StdoutLines() const {
 
 bool PorticoProcess::WaitForStderr(std::string_view text, Ms timeout) {
   Deadline deadline(timeout);
+  FileWatch watch(stderr_path_);
   while (true) {
     if (Stderr().find(text) != std::string::npos) return true;
     if (deadline.Expired()) return false;
-    WaitFileChange(stderr_path_, deadline.Remaining());
+    watch.Wait(deadline.Remaining());
   }
 }
 
-bool PorticoProcess::WaitFileChange(const std::string& path, Ms timeout) {
-  // inotify on the output file: wakes as soon as the proxy writes.
-  Fd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-  if (!in || ::inotify_add_watch(in.get(), path.c_str(), IN_MODIFY) < 0) {
+PorticoProcess::FileWatch::FileWatch(const std::string& path)
+    : fd_(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) {
+  if (fd_ && ::inotify_add_watch(fd_.get(), path.c_str(), IN_MODIFY) < 0) fd_ = Fd();
+}
+
+void PorticoProcess::FileWatch::Wait(Ms timeout) {
+  // Without inotify, a short poll; with it, the wait ends at the write (the cap only
+  // bounds a wait whose write came from elsewhere).
+  if (!fd_) {
     pollfd none{-1, 0, 0};
     ::poll(&none, 0, static_cast<int>(std::min<long long>(timeout.count(), 20)));
-    return false;
+    return;
   }
-  pollfd p{in.get(), POLLIN, 0};
-  return ::poll(&p, 1, static_cast<int>(std::min<long long>(timeout.count(), 200))) > 0;
+  pollfd p{fd_.get(), POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(std::min<long long>(timeout.count(), 200))) <= 0) return;
+  char events[4096];
+  while (::read(fd_.get(), events, sizeof events) > 0) {
+  }
 }
 
 std::string PorticoProcess::DiagnosticTail() const {

@@ -15,6 +15,7 @@
 
 #include "harness/ChildProcess.h"
 #include "harness/Deadline.h"
+#include "harness/Socket.h"
 #include "harness/TempDir.h"
 
 namespace portico::it {
@@ -71,8 +72,17 @@ class PorticoProcess {
   std::string DiagnosticTail() const;  // last part of stderr, for failure messages
 
  private:
-  bool WaitStdoutChange(Ms timeout) { return WaitFileChange(stdout_path_, timeout); }
-  static bool WaitFileChange(const std::string& path, Ms timeout);
+  // Watches a file for writes. Made before the file is read, so a write between the read
+  // and the wait still wakes the wait.
+  class FileWatch {
+   public:
+    explicit FileWatch(const std::string& path);
+    // Waits for a write since the last call (or construction), at most `timeout`.
+    void Wait(Ms timeout);
+
+   private:
+    Fd fd_;
+  };
 
   PorticoOptions options_;
   TempDir dir_;
@@ -87,12 +97,13 @@ class PorticoProcess {
 template <typename Pred>
 bool PorticoProcess::WaitForStdoutLine(Pred pred, Ms timeout) {
   Deadline deadline(timeout);
+  FileWatch watch(stdout_path_);
   while (true) {
     for (const auto& line : StdoutLines()) {
       if (pred(line)) return true;
     }
     if (deadline.Expired()) return false;
-    WaitStdoutChange(deadline.Remaining());
+    watch.Wait(deadline.Remaining());
   }
 }
 
