@@ -85,18 +85,7 @@ int Server::run(config::Config config) {
     spdlog::error("{}", e.what());
     return 1;
   }
-  unsigned n = runtime_->config().workers;
-  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < n; ++i) {
-    workers_.push_back(std::make_unique<core::Worker>(i, runtime_, sink_));
-    std::string err = workers_.back()->open_listeners();
-    if (!err.empty()) {
-      spdlog::error("{}", err);
-      for (auto& w : workers_) w->request_stop();
-      return 1;
-    }
-  }
-
+  // Signals first: a SIGTERM that arrives while listeners open is handled, not fatal.
   uv_loop_init(&loop_);
   for (int signum : {SIGTERM, SIGINT, SIGHUP}) {
     auto h = std::make_unique<uv_signal_t>();
@@ -111,6 +100,18 @@ int Server::run(config::Config config) {
   uv_async_init(&loop_, applied_async_.get(),
                 [](uv_async_t* a) { static_cast<Server*>(a->data)->on_applied(); });
   applied_async_->data = this;
+
+  unsigned n = runtime_->config().workers;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    workers_.push_back(std::make_unique<core::Worker>(i, runtime_, sink_));
+    std::string err = workers_.back()->open_listeners();
+    if (!err.empty()) {
+      spdlog::error("{}", err);
+      for (auto& w : workers_) w->request_stop();
+      return 1;
+    }
+  }
 
   for (auto& w : workers_) w->start();
   start_side_tasks();

@@ -30,7 +30,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
   });
   upstream_wake_->data = this;
   current_ = std::make_shared<WorkerRuntime>(std::move(runtime), *timers_, upstream_wake_.get(),
-                                             runtimes_, seed(), nullptr);
+                                             runtimes_, stats_, seed(), nullptr);
 }
 
 Worker::~Worker() {
@@ -104,8 +104,9 @@ void Worker::apply_reloads() {
 }
 
 void Worker::switch_to(Reload& reload) {
-  auto next = std::make_shared<WorkerRuntime>(
-      std::move(reload.runtime), *timers_, upstream_wake_.get(), runtimes_, seed(), current_.get());
+  auto next =
+      std::make_shared<WorkerRuntime>(std::move(reload.runtime), *timers_, upstream_wake_.get(),
+                                      runtimes_, stats_, seed(), current_.get());
   current_->retire();
   current_ = std::move(next);
   const Runtime& rt = current_->runtime();

@@ -24,6 +24,7 @@
 #include "http/TraceContext.h"
 #include "log/AccessLog.h"
 #include "router/MatchScratch.h"
+#include "stats/WorkerStats.h"
 #include "upstream/WorkerUpstream.h"
 
 namespace portico::proxy {
@@ -69,6 +70,8 @@ class Worker {
   http::RequestIdGenerator& request_ids() { return ids_; }
   http::RandomIdBits& trace_ids() { return trace_ids_; }
   bool draining() const { return draining_; }
+  // Thread-safe to read (see stats/Counter.h).
+  stats::WorkerStats& stats() { return stats_; }
 
   // The config new requests use.
   WorkerRuntime& runtime() { return *current_; }
@@ -101,6 +104,7 @@ class Worker {
   http::RequestIdGenerator ids_;
   http::RandomIdBits trace_ids_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  stats::WorkerStats stats_;
   IntrusiveList<WorkerRuntime> runtimes_;  // current_ and those retired but still in use
   std::shared_ptr<WorkerRuntime> current_;
   std::vector<std::unique_ptr<proxy::Exchange>> free_exchanges_;

@@ -5,15 +5,22 @@
 namespace portico::core {
 
 WorkerRuntime::WorkerRuntime(std::shared_ptr<const Runtime> runtime, Timers& timers,
-                             uv_async_t* wake, IntrusiveList<WorkerRuntime>& live, uint64_t seed,
-                             WorkerRuntime* previous)
+                             uv_async_t* wake, IntrusiveList<WorkerRuntime>& live,
+                             stats::WorkerStats& stats, uint64_t seed, WorkerRuntime* previous)
     : runtime_(std::move(runtime)), wake_(wake), live_(live) {
   live_.push_back(this);
+  for (const CompiledListener& l : runtime_->listeners()) {
+    const std::string& name = l.config->name;
+    listener_stats_.push_back(&stats.listener(name));
+    auto& routes = route_stats_.emplace_back();
+    for (const config::Route& r : l.config->routes) routes.push_back(&stats.route(name, r.name));
+    routes.push_back(&stats.route(name, ""));
+  }
   const auto& ups = runtime_->config().upstreams;
   for (size_t i = 0; i < ups.size(); ++i) {
     upstreams_.push_back(std::make_unique<upstream::WorkerUpstream>(
         ups[i], runtime_->pool_state(i), runtime_->balancer_plan(i), upstream::mix64(seed + i),
-        timers));
+        timers, stats));
     runtime_->pool_state(i).subscribe(wake_);
     if (!previous) continue;
     int old = previous->runtime().upstream_index(ups[i].name);

@@ -13,6 +13,7 @@
 
 #include "core/IntrusiveList.h"
 #include "core/Runtime.h"
+#include "stats/WorkerStats.h"
 #include "upstream/WorkerUpstream.h"
 
 namespace portico::core {
@@ -25,13 +26,23 @@ class WorkerRuntime : public ListHook<WorkerRuntime> {
   // connections; `live` lists the worker's runtimes still in use (wake-ups go to all of
   // them); `seed` varies balancer cursors between workers.
   WorkerRuntime(std::shared_ptr<const Runtime> runtime, Timers& timers, uv_async_t* wake,
-                IntrusiveList<WorkerRuntime>& live, uint64_t seed, WorkerRuntime* previous);
+                IntrusiveList<WorkerRuntime>& live, stats::WorkerStats& stats, uint64_t seed,
+                WorkerRuntime* previous);
   ~WorkerRuntime();
   WorkerRuntime(const WorkerRuntime&) = delete;
   WorkerRuntime& operator=(const WorkerRuntime&) = delete;
 
   const Runtime& runtime() const { return *runtime_; }
   upstream::WorkerUpstream& upstream(int i) { return *upstreams_[size_t(i)]; }
+  // This worker's statistics for a listener of this runtime, and for one of its routes
+  // (nullptr: requests no route took, 404 and those refused before routing).
+  stats::ListenerStats& listener_stats(const CompiledListener& l) {
+    return *listener_stats_[index_of(l)];
+  }
+  stats::RouteStats& route_stats(const CompiledListener& l, const CompiledRoute* r) {
+    const auto& routes = route_stats_[index_of(l)];
+    return r ? *routes[size_t(r - l.routes.data())] : *routes.back();
+  }
 
   // A newer config took over: connections released here go to its pools from now on.
   void retire();
@@ -43,10 +54,16 @@ class WorkerRuntime : public ListHook<WorkerRuntime> {
   void on_wake();
 
  private:
+  size_t index_of(const CompiledListener& l) const {
+    return size_t(&l - runtime_->listeners().data());
+  }
+
   std::shared_ptr<const Runtime> runtime_;
   uv_async_t* wake_;
   IntrusiveList<WorkerRuntime>& live_;
   std::vector<std::unique_ptr<upstream::WorkerUpstream>> upstreams_;
+  std::vector<stats::ListenerStats*> listener_stats_;         // per listener
+  std::vector<std::vector<stats::RouteStats*>> route_stats_;  // per route, then unrouted
   bool retired_ = false;
 };
 

@@ -51,6 +51,8 @@ void DownstreamConn::open(core::Worker& worker, std::shared_ptr<core::WorkerRunt
   // From here the connection is owned by its handle and freed in on_closed().
   DownstreamConn* c = conn.release();
   worker.connection_opened(c);
+  c->listener_stats_->accepted.add();
+  c->listener_stats_->open.add();
   if (rc != 0) {
     spdlog::warn("listener {}: cannot adopt accepted socket: {}", listener.config->name,
                  core::uv_error_text(rc));
@@ -82,6 +84,7 @@ DownstreamConn::DownstreamConn(core::Worker& worker, std::shared_ptr<core::Worke
 
 void DownstreamConn::use_listener(const core::CompiledListener& listener) {
   listener_ = &listener;
+  listener_stats_ = &runtime_->listener_stats(listener);
   header_timeouts_ = &worker_.timers().list(listener.config->limits.header_timeout);
   idle_timeouts_ = &worker_.timers().list(listener.config->limits.idle_timeout);
 }
@@ -299,6 +302,7 @@ bool DownstreamConn::on_body_data(const char*, size_t n) {
 // ---- the request head: validate, route, dispatch ------------------------------------
 
 void DownstreamConn::on_request_head() {
+  uint64_t head_ns = uv_hrtime();  // for the proxy-overhead histogram
   Exchange& ex = *ex_;
   char* base = in_.data();
   ex.head.unfold(base);
@@ -420,6 +424,8 @@ void DownstreamConn::on_request_head() {
                             .traceparent = {ex.traceparent.data(), ex.traceparent.size()},
                             .drop_tracestate = !trace_continued};
   http::write_upstream_request_head(ex.upstream_head, req, headers, ex.conn);
+  // Portico's own time: validating, routing, picking and building the upstream head.
+  ex.overhead_ns = uv_hrtime() - head_ns;
   if (ex.endpoint)
     connect_upstream(false);
   else
@@ -510,6 +516,7 @@ upstream::UpstreamConn* DownstreamConn::acquire_connection(bool fresh_only, bool
 void DownstreamConn::start_attempt(upstream::UpstreamConn* c, bool fresh) {
   Exchange& ex = *ex_;
   ex.up = c;
+  ex.endpoint->stats().requests.add();
   c->attach(this, ex.head_request, ex.http10);
   if (fresh)
     c->connect();
@@ -654,7 +661,9 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head, st
   Exchange& ex = *ex_;
   uv_buf_t bufs[2];
   unsigned n = 0;
+  uint64_t head_ns = 0;  // for the proxy-overhead histogram
   if (head) {
+    head_ns = uv_hrtime();
     int st = head->status;
     bool gateway = st == 502 || st == 503 || st == 504;
     ex.pool->state().record(ex.endpoint->index(),
@@ -699,6 +708,7 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head, st
     ex.response_complete = true;
     ex.total_timer.cancel();
   }
+  if (head_ns) ex.overhead_ns += uv_hrtime() - head_ns;
   if (n > 0)
     write_client(bufs, n, pin);
   else
@@ -862,12 +872,20 @@ void DownstreamConn::maybe_finish_exchange() {
   finish_exchange();
 }
 
+void DownstreamConn::record_stats(const Exchange& ex, uint64_t duration_us) {
+  if (ex.status == 0) return;  // no request came of it (a partial head, then a close)
+  runtime_->route_stats(*listener_, ex.route).record(ex.status, duration_us);
+  if (ex.response_started && ex.endpoint) worker_.stats().overhead.record(ex.overhead_ns / 1000);
+}
+
 void DownstreamConn::finish_exchange() {
   Exchange& ex = *ex_;
+  uint64_t duration_us = (uv_hrtime() - ex.start_ns) / 1000;
+  record_stats(ex, duration_us);
   log::AccessLog& log = worker_.access_log();
   if (log.enabled()) {
     log.record({std::string_view(client_ip_, client_ip_len_), ex.method, ex.target, ex.status,
-                ex.bytes_in, ex.bytes_out, (uv_hrtime() - ex.start_ns) / 1000,
+                ex.bytes_in, ex.bytes_out, duration_us,
                 ex.route ? std::string_view(ex.route->route->name) : std::string_view{},
                 ex.endpoint && ex.route && ex.route->upstream >= 0
                     ? std::string_view(ex.endpoint->endpoint().address.text)
@@ -970,7 +988,9 @@ void DownstreamConn::close() {
   closing_ = true;
   timer_.cancel();
   send_timer_.cancel();
+  listener_stats_->open.sub();
   if (ex_) {
+    record_stats(*ex_, (uv_hrtime() - ex_->start_ns) / 1000);
     detach_upstream(true);
     release_upstream_accounting();
     worker_.return_exchange(std::move(ex_));

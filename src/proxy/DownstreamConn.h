@@ -114,6 +114,8 @@ class DownstreamConn final : public core::TransportEvents,
   // Moves to the worker's current config between requests; false when it closed instead.
   bool follow_runtime();
   void use_listener(const core::CompiledListener& listener);
+  // The exchange's route statistics (and proxy overhead); once per exchange.
+  void record_stats(const Exchange& ex, uint64_t duration_us);
 
   core::Worker& worker_;
   // The config this connection's requests use: pinned while a request is in flight.
@@ -121,6 +123,7 @@ class DownstreamConn final : public core::TransportEvents,
   const core::CompiledListener* listener_;
   core::DeadlineList* header_timeouts_;  // also the body-inactivity timeout
   core::DeadlineList* idle_timeouts_;
+  stats::ListenerStats* listener_stats_;
   std::unique_ptr<core::Transport> transport_;
   http::MessageParser parser_;
   core::TimerLink timer_;       // header, body-inactivity or keep-alive idle deadline

@@ -43,7 +43,7 @@ struct Exchange {
     local_response = nullptr;
     status = 0;
     bytes_in = bytes_out = body_bytes = 0;
-    start_ns = 0;
+    start_ns = overhead_ns = 0;
     request_id_len = 0;
     has_traceparent = false;
     keep_alive = http10 = has_body = expect_continue = head_request = false;
@@ -80,8 +80,9 @@ struct Exchange {
   int status = 0;
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
-  uint64_t body_bytes = 0;  // request body bytes seen, against max_body_bytes
-  uint64_t start_ns = 0;    // uv_hrtime() when the request began
+  uint64_t body_bytes = 0;   // request body bytes seen, against max_body_bytes
+  uint64_t start_ns = 0;     // uv_hrtime() when the request began
+  uint64_t overhead_ns = 0;  // time in Portico itself (stats::kOverheadBoundsUs)
   std::array<char, 64> request_id{};
   size_t request_id_len = 0;
   http::Traceparent traceparent{};  // the one sent upstream (its trace id is logged)

@@ -4,7 +4,8 @@
 
 namespace portico::upstream {
 
-EndpointPool::EndpointPool(WorkerUpstream& owner, size_t index, core::Timers& timers)
+EndpointPool::EndpointPool(WorkerUpstream& owner, size_t index, core::Timers& timers,
+                           stats::EndpointStats& stats)
     : owner_(owner),
       upstream_(owner.config()),
       endpoint_(upstream_.endpoints[owner.state().endpoint_of(index)]),
@@ -15,7 +16,18 @@ EndpointPool::EndpointPool(WorkerUpstream& owner, size_t index, core::Timers& ti
       response_timeouts_(timers.list(upstream_.per_try_timeout.count() > 0
                                          ? upstream_.per_try_timeout
                                          : upstream_.response_timeout)),
-      idle_timeouts_(timers.list(upstream_.idle_timeout)) {}
+      idle_timeouts_(timers.list(upstream_.idle_timeout)),
+      stats_(stats) {}
+
+void EndpointPool::link(UpstreamConn* c) {
+  idle_.push_back(c);
+  stats_.idle.add();
+}
+
+void EndpointPool::unlink(UpstreamConn* c) {
+  idle_.remove(c);
+  stats_.idle.sub();
+}
 
 bool EndpointPool::put_idle(UpstreamConn* c) {
   if (idle_.size() >= upstream_.max_idle ||
@@ -30,14 +42,14 @@ bool EndpointPool::put_idle(UpstreamConn* c) {
     else if (state_.pending() > 0)
       return false;
   }
-  idle_.push_back(c);
+  link(c);
   return true;
 }
 
 UpstreamConn* EndpointPool::take_idle() {
   uint32_t generation = health().generation.load(std::memory_order_relaxed);
   while (UpstreamConn* c = idle_.back()) {
-    idle_.remove(c);
+    unlink(c);
     if (c->generation() == generation) return c;
     c->abort();  // to an address this slot no longer holds
   }
@@ -49,7 +61,7 @@ void EndpointPool::close_stale_idle() {
   for (UpstreamConn* c = idle_.front(); c;) {
     UpstreamConn* next = idle_.next(c);
     if (c->generation() != generation) {
-      idle_.remove(c);
+      unlink(c);
       c->abort();
     }
     c = next;
@@ -59,7 +71,7 @@ void EndpointPool::close_stale_idle() {
 bool EndpointPool::close_one_idle() {
   UpstreamConn* c = idle_.front();
   if (!c) return false;
-  idle_.remove(c);
+  unlink(c);
   c->abort();
   return true;
 }
@@ -68,16 +80,16 @@ void EndpointPool::adopt_idle(EndpointPool& from) {
   // Least recently used first, so the order (most recent at the back) is kept.
   while (UpstreamConn* c = from.idle_.front()) {
     if (idle_.size() >= upstream_.max_idle) return;
-    from.idle_.remove(c);
+    from.unlink(c);
     c->move_to(*this);
-    idle_.push_back(c);
+    link(c);
   }
 }
 
 void EndpointPool::close_all_idle() {
   // Idle connections close themselves; they must not point back at a dead pool.
   while (UpstreamConn* c = idle_.front()) {
-    idle_.remove(c);
+    unlink(c);
     c->abort();
   }
 }

@@ -9,6 +9,7 @@
 #include "config/Config.h"
 #include "core/IntrusiveList.h"
 #include "core/Timers.h"
+#include "stats/WorkerStats.h"
 #include "upstream/PoolState.h"
 #include "upstream/UpstreamConn.h"
 
@@ -18,7 +19,8 @@ class WorkerUpstream;
 
 class EndpointPool {
  public:
-  EndpointPool(WorkerUpstream& owner, size_t index, core::Timers& timers);
+  EndpointPool(WorkerUpstream& owner, size_t index, core::Timers& timers,
+               stats::EndpointStats& stats);
   EndpointPool(const EndpointPool&) = delete;
   EndpointPool& operator=(const EndpointPool&) = delete;
   ~EndpointPool();
@@ -39,7 +41,9 @@ class EndpointPool {
   // Returns false when the connection should close instead: the pool is full, or
   // requests on other workers wait for the slot it holds.
   bool put_idle(UpstreamConn* c);
-  void forget(UpstreamConn* c) { idle_.remove(c); }
+  void forget(UpstreamConn* c) {
+    if (c->linked()) unlink(c);
+  }
   size_t idle() const { return idle_.size(); }
   // Closes the least recently used idle connection; false when there is none.
   bool close_one_idle();
@@ -49,11 +53,12 @@ class EndpointPool {
   // Reload: takes over `from`'s idle connections (same endpoint record), up to max_idle.
   void adopt_idle(EndpointPool& from);
 
-  // Counters for tests and, later, the admin API.
-  uint64_t connects = 0;
-  uint64_t reuses = 0;
+  stats::EndpointStats& stats() { return stats_; }
 
  private:
+  void link(UpstreamConn* c);
+  void unlink(UpstreamConn* c);
+
   WorkerUpstream& owner_;
   const config::Upstream& upstream_;
   const config::Endpoint& endpoint_;
@@ -62,7 +67,8 @@ class EndpointPool {
   core::DeadlineList& connect_timeouts_;
   core::DeadlineList& response_timeouts_;
   core::DeadlineList& idle_timeouts_;
-  core::IntrusiveList<UpstreamConn> idle_;
+  core::IntrusiveList<UpstreamConn> idle_;  // changed only through link() and unlink()
+  stats::EndpointStats& stats_;
 };
 
 }  // namespace portico::upstream

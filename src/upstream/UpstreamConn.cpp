@@ -22,7 +22,7 @@ UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
 }
 
 void UpstreamConn::connect() {
-  ++pool_->connects;
+  pool_->stats().connections.add();
   sockaddr_storage addr;
   socklen_t length = 0;
   if (!pool_->state().address(pool_->index(), addr, length, generation_)) {
@@ -60,7 +60,6 @@ void UpstreamConn::attach(UpstreamClient* client, bool head_request, bool decode
   parser_.start_message(&head_);
   response_ = {};
   ++requests_;
-  if (requests_ > 1) ++pool_->reuses;
   timer_.cancel();
 }
 
@@ -310,6 +309,8 @@ void UpstreamConn::abort() {
 
 void UpstreamConn::fail(Failure f, int status) {
   UpstreamClient* c = std::exchange(client_, nullptr);
+  // An idle connection the upstream closed is no error of a request's.
+  if (c) pool_->stats().errors[size_t(f)].add();
   close();
   if (c) c->on_upstream_failed(f, status);
 }

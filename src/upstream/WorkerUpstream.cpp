@@ -1,19 +1,29 @@
 #include "upstream/WorkerUpstream.h"
 
+#include <string>
 #include <unordered_map>
+
+#include "stats/WorkerStats.h"
 
 namespace portico::upstream {
 
 WorkerUpstream::WorkerUpstream(const config::Upstream& config, PoolState& state,
-                               const BalancerPlan& plan, uint64_t seed, core::Timers& timers)
+                               const BalancerPlan& plan, uint64_t seed, core::Timers& timers,
+                               stats::WorkerStats& stats)
     : config_(config),
       state_(state),
       balancer_(plan.instantiate(seed)),
       queue_timeouts_(timers.list(config.queue_timeout)),
       total_timeouts_(config.total_timeout.count() > 0 ? &timers.list(config.total_timeout)
                                                        : nullptr) {
-  for (size_t i = 0; i < state.size(); ++i)
-    endpoints_.push_back(std::make_unique<EndpointPool>(*this, i, timers));
+  for (size_t i = 0; i < state.size(); ++i) {
+    // Labelled as configured; a name's slots as "name:port#k".
+    const config::Endpoint& e = config.endpoints[state.endpoint_of(i)];
+    std::string label = e.address.text;
+    if (e.named) label += "#" + std::to_string(i - state.first_slot(state.endpoint_of(i)));
+    endpoints_.push_back(
+        std::make_unique<EndpointPool>(*this, i, timers, stats.endpoint(config.name, label)));
+  }
 }
 
 bool WorkerUpstream::usable(size_t i) const {

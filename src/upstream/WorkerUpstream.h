@@ -16,6 +16,10 @@
 #include "upstream/EndpointPool.h"
 #include "upstream/PoolState.h"
 
+namespace portico::stats {
+class WorkerStats;
+}
+
 namespace portico::upstream {
 
 // A request waiting for a connection because every usable endpoint is at
@@ -35,7 +39,7 @@ class WorkerUpstream final : public EndpointView {
   // `plan` is the pool's balancer, shared by all workers; `seed` makes this worker's
   // cursor differ from the others'.
   WorkerUpstream(const config::Upstream& config, PoolState& state, const BalancerPlan& plan,
-                 uint64_t seed, core::Timers& timers);
+                 uint64_t seed, core::Timers& timers, stats::WorkerStats& stats);
   WorkerUpstream(const WorkerUpstream&) = delete;
   WorkerUpstream& operator=(const WorkerUpstream&) = delete;
 

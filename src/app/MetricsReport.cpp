@@ -1,0 +1,183 @@
+#include "app/MetricsReport.h"
+
+#include <uv.h>
+
+#include <array>
+#include <map>
+#include <utility>
+
+#include "stats/PrometheusText.h"
+
+namespace portico::app {
+
+namespace {
+
+using Key = std::pair<std::string, std::string>;
+
+// A worker-summed copy of the stats types (same shape, plain numbers).
+struct RouteSum {
+  std::array<uint64_t, 5> responses{};
+  struct {
+    std::array<uint64_t, stats::kDurationBoundsUs.size() + 1> buckets{};
+    uint64_t sum = 0;
+    static constexpr size_t bounds() { return stats::kDurationBoundsUs.size(); }
+    uint64_t bound_us(size_t i) const { return stats::kDurationBoundsUs[i]; }
+    uint64_t bucket(size_t i) const { return buckets[i]; }
+    uint64_t sum_us() const { return sum; }
+  } duration;
+};
+
+struct OverheadSum {
+  std::array<uint64_t, stats::kOverheadBoundsUs.size() + 1> buckets{};
+  uint64_t sum = 0;
+  static constexpr size_t bounds() { return stats::kOverheadBoundsUs.size(); }
+  uint64_t bound_us(size_t i) const { return stats::kOverheadBoundsUs[i]; }
+  uint64_t bucket(size_t i) const { return buckets[i]; }
+  uint64_t sum_us() const { return sum; }
+};
+
+struct EndpointSum {
+  uint64_t requests = 0, connections = 0, idle = 0;
+  std::array<uint64_t, stats::kUpstreamErrorNames.size()> errors{};
+};
+
+struct ListenerSum {
+  uint64_t accepted = 0, open = 0;
+};
+
+constexpr std::array<const char*, 5> kClasses{"1xx", "2xx", "3xx", "4xx", "5xx"};
+
+}  // namespace
+
+std::string endpoint_label(const upstream::PoolState& pool, const config::Upstream& upstream,
+                           size_t slot) {
+  size_t e = pool.endpoint_of(slot);
+  std::string label = upstream.endpoints[e].address.text;
+  if (upstream.endpoints[e].named) label += "#" + std::to_string(slot - pool.first_slot(e));
+  return label;
+}
+
+std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
+                           const core::Runtime& runtime, const ReloadHistory& reloads) {
+  std::map<Key, RouteSum> routes;
+  std::map<Key, EndpointSum> endpoints;
+  std::map<std::string, ListenerSum> listeners;
+  OverheadSum overhead;
+  for (const stats::WorkerStats* w : workers) {
+    w->each_route([&](const std::string& l, const std::string& r, const stats::RouteStats& s) {
+      RouteSum& sum = routes[{l, r}];
+      for (size_t i = 0; i < sum.responses.size(); ++i) sum.responses[i] += s.responses[i].value();
+      for (size_t i = 0; i < sum.duration.buckets.size(); ++i)
+        sum.duration.buckets[i] += s.duration.bucket(i);
+      sum.duration.sum += s.duration.sum_us();
+    });
+    w->each_endpoint(
+        [&](const std::string& p, const std::string& e, const stats::EndpointStats& s) {
+          EndpointSum& sum = endpoints[{p, e}];
+          sum.requests += s.requests.value();
+          sum.connections += s.connections.value();
+          sum.idle += s.idle.value();
+          for (size_t i = 0; i < sum.errors.size(); ++i) sum.errors[i] += s.errors[i].value();
+        });
+    w->each_listener([&](const std::string& l, const stats::ListenerStats& s) {
+      listeners[l].accepted += s.accepted.value();
+      listeners[l].open += s.open.value();
+    });
+    for (size_t i = 0; i < overhead.buckets.size(); ++i)
+      overhead.buckets[i] += w->overhead.bucket(i);
+    overhead.sum += w->overhead.sum_us();
+  }
+
+  stats::PrometheusText out;
+  out.family("portico_requests_total", "counter",
+             "Requests answered, by listener, route and status class (route \"\": no route "
+             "matched or the request was refused before routing).");
+  for (const auto& [k, s] : routes)
+    for (size_t i = 0; i < kClasses.size(); ++i)
+      out.sample("portico_requests_total",
+                 {{"listener", k.first}, {"route", k.second}, {"code", kClasses[i]}},
+                 s.responses[i]);
+  out.family("portico_request_duration_seconds", "histogram",
+             "From a request's first byte to its response's last, by listener and route.");
+  for (const auto& [k, s] : routes)
+    out.histogram("portico_request_duration_seconds", {{"listener", k.first}, {"route", k.second}},
+                  s.duration);
+  out.family("portico_proxy_overhead_seconds", "histogram",
+             "Time spent in Portico for a proxied request, without the wait for the upstream: "
+             "validating, routing and writing the upstream head, and relaying the response head.");
+  out.histogram("portico_proxy_overhead_seconds", {}, overhead);
+
+  out.family("portico_listener_connections_accepted_total", "counter",
+             "Client connections accepted.");
+  for (const auto& [l, s] : listeners)
+    out.sample("portico_listener_connections_accepted_total", {{"listener", l}}, s.accepted);
+  out.family("portico_listener_connections_open", "gauge", "Client connections open now.");
+  for (const auto& [l, s] : listeners)
+    out.sample("portico_listener_connections_open", {{"listener", l}}, s.open);
+
+  out.family("portico_upstream_requests_total", "counter", "Attempts sent to an endpoint.");
+  for (const auto& [k, s] : endpoints)
+    out.sample("portico_upstream_requests_total", {{"pool", k.first}, {"endpoint", k.second}},
+               s.requests);
+  out.family("portico_upstream_connections_opened_total", "counter",
+             "Connections opened to an endpoint.");
+  for (const auto& [k, s] : endpoints)
+    out.sample("portico_upstream_connections_opened_total",
+               {{"pool", k.first}, {"endpoint", k.second}}, s.connections);
+  out.family("portico_upstream_errors_total", "counter",
+             "Failed attempts on an endpoint, by kind.");
+  for (const auto& [k, s] : endpoints)
+    for (size_t i = 0; i < s.errors.size(); ++i)
+      out.sample(
+          "portico_upstream_errors_total",
+          {{"pool", k.first}, {"endpoint", k.second}, {"kind", stats::kUpstreamErrorNames[i]}},
+          s.errors[i]);
+  out.family("portico_upstream_connections_idle", "gauge",
+             "Idle keep-alive connections to an endpoint, all workers.");
+  for (const auto& [k, s] : endpoints)
+    out.sample("portico_upstream_connections_idle", {{"pool", k.first}, {"endpoint", k.second}},
+               s.idle);
+
+  // Live state of the running config's pools.
+  out.family("portico_upstream_connections_open", "gauge",
+             "Connections open to an endpoint (busy and idle), all workers.");
+  out.family("portico_upstream_requests_outstanding", "gauge",
+             "Requests in flight to an endpoint.");
+  out.family("portico_upstream_endpoint_healthy", "gauge",
+             "1 when the endpoint passes active health checks (or has none), else 0.");
+  out.family("portico_upstream_endpoint_ejected", "gauge",
+             "1 while outlier detection keeps the endpoint out, else 0.");
+  const auto& ups = runtime.config().upstreams;
+  uint64_t now_ms = uint64_t(uv_hrtime() / 1'000'000);
+  for (size_t u = 0; u < ups.size(); ++u) {
+    const upstream::PoolState& pool = runtime.pool_state(u);
+    for (size_t slot = 0; slot < pool.size(); ++slot) {
+      const upstream::EndpointHealth& h = pool.endpoint(slot);
+      if (!h.present.load(std::memory_order_relaxed)) continue;
+      std::string label = endpoint_label(pool, ups[u], slot);
+      std::initializer_list<stats::Label> labels{{"pool", ups[u].name}, {"endpoint", label}};
+      out.sample("portico_upstream_connections_open", labels,
+                 uint64_t(h.connections.load(std::memory_order_relaxed)));
+      out.sample("portico_upstream_requests_outstanding", labels,
+                 uint64_t(h.outstanding.load(std::memory_order_relaxed)));
+      out.sample("portico_upstream_endpoint_healthy", labels,
+                 uint64_t(h.active_healthy.load(std::memory_order_relaxed)));
+      out.sample("portico_upstream_endpoint_ejected", labels, uint64_t(h.ejected(now_ms)));
+    }
+  }
+
+  out.family("portico_config_reloads_total", "counter", "Reload attempts, by result.");
+  out.sample("portico_config_reloads_total", {{"result", "success"}}, reloads.successes);
+  out.sample("portico_config_reloads_total", {{"result", "failure"}}, reloads.failures);
+  out.family("portico_config_generation", "gauge",
+             "The running config's number: 1 at start, one more per successful reload.");
+  out.sample("portico_config_generation", {}, reloads.generation);
+  out.family("portico_config_info", "gauge", "The running config (hash: FNV-1a 64 of the file).");
+  out.sample("portico_config_info", {{"hash", reloads.config_hash}}, uint64_t(1));
+  out.family("portico_config_last_reload_success_timestamp_seconds", "gauge",
+             "When the last successful reload happened (Unix time; 0: none yet).");
+  out.sample("portico_config_last_reload_success_timestamp_seconds", {}, reloads.last_success_unix);
+  return out.text();
+}
+
+}  // namespace portico::app

@@ -1,0 +1,23 @@
+// GET /-/metrics: every worker's statistics summed, the shared pool state (health,
+// ejections, connections, requests in flight) read from the running Runtime, and the
+// reload history, in the Prometheus text format. Runs on the main thread.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "app/ConfigReload.h"
+#include "core/Runtime.h"
+#include "stats/WorkerStats.h"
+
+namespace portico::app {
+
+std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
+                           const core::Runtime& runtime, const ReloadHistory& reloads);
+
+// The label an endpoint slot has in metrics and on the admin API: the endpoint as
+// configured, and for a name's slots "name:port#k".
+std::string endpoint_label(const upstream::PoolState& pool, const config::Upstream& upstream,
+                           size_t slot);
+
+}  // namespace portico::app
