@@ -165,11 +165,20 @@ struct Log {
   std::string access_log = "off";  // "stdout", "stderr", "off" or a file path
 };
 
+// The admin API's HTTP listener, served by the main thread.
+struct Admin {
+  bool enabled = false;  // true when `admin:` is present
+  SocketAddress address;
+  std::string token;  // required `Authorization: Bearer` value; empty: none (loopback only)
+  SourceMark mark;
+};
+
 struct Config {
   std::string source;    // file the config was read from ("<string>" in tests)
   unsigned workers = 0;  // 0 = auto (one per CPU)
   Duration drain_timeout{10'000};
   Log log;
+  Admin admin;
   std::vector<Listener> listeners;
   std::vector<Upstream> upstreams;
 };

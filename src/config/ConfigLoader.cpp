@@ -1,5 +1,7 @@
 #include "config/ConfigLoader.h"
 
+#include <arpa/inet.h>
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <yaml-cpp/yaml.h>
@@ -82,6 +84,7 @@ constexpr int64_t kMaxMinRetryConcurrency = 10'000;
 constexpr int64_t kMaxHealthThreshold = 100;
 constexpr int64_t kMaxOutlierCount = 1000;
 constexpr uint32_t kMaxJitterPercent = 50;
+constexpr size_t kMaxTokenFileBytes = 4096;  // far more than a token; less than a wrong file
 
 constexpr std::array<std::string_view, 7> kBalancers{
     "round_robin", "weighted_round_robin", "least_request", "p2c", "random", "ring_hash", "maglev"};
@@ -241,6 +244,59 @@ bool same_address(const SocketAddress& a, const SocketAddress& b) {
   return a.length == b.length && std::memcmp(&a.storage, &b.storage, a.length) == 0;
 }
 
+// 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: reachable only from this host.
+bool is_loopback(const SocketAddress& a) {
+  if (a.storage.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(a.storage);
+    return (ntohl(v4.sin_addr.s_addr) >> 24) == 127;
+  }
+  if (a.storage.ss_family == AF_INET6) {
+    const in6_addr& v6 = reinterpret_cast<const sockaddr_in6&>(a.storage).sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+// Whether binding both would clash: the same address, or the same port when one side is
+// the wildcard of the same family (IPv6 sockets are IPv6-only, so families never clash).
+bool binds_overlap(const SocketAddress& a, const SocketAddress& b) {
+  if (a.storage.ss_family != b.storage.ss_family) return false;
+  if (same_address(a, b)) return true;
+  if (a.storage.ss_family == AF_INET) {
+    const auto& x = reinterpret_cast<const sockaddr_in&>(a.storage);
+    const auto& y = reinterpret_cast<const sockaddr_in&>(b.storage);
+    return x.sin_port == y.sin_port &&
+           (x.sin_addr.s_addr == htonl(INADDR_ANY) || y.sin_addr.s_addr == htonl(INADDR_ANY));
+  }
+  const auto& x = reinterpret_cast<const sockaddr_in6&>(a.storage);
+  const auto& y = reinterpret_cast<const sockaddr_in6&>(b.storage);
+  return x.sin6_port == y.sin6_port &&
+         (IN6_IS_ADDR_UNSPECIFIED(&x.sin6_addr) || IN6_IS_ADDR_UNSPECIFIED(&y.sin6_addr));
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+// Reads a whole file into `out`; returns the reason it could not ("" on success).
+std::string read_file(const std::string& path, size_t max_bytes, std::string& out) {
+  errno = 0;
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) return std::strerror(errno);
+  out.clear();
+  std::array<char, 8192> buffer{};
+  while (true) {
+    size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+    out.append(buffer.data(), n);
+    if (out.size() > max_bytes) return "larger than " + std::to_string(max_bytes) + " bytes";
+    if (n < buffer.size()) break;
+  }
+  // fopen succeeds on a directory; the read is what fails (EISDIR).
+  if (std::ferror(file.get())) return std::strerror(errno != 0 ? errno : EIO);
+  return {};
+}
+
 // One pass over one document. Collects every error instead of stopping, so the parse
 // functions keep going with defaults after a bad value.
 class Loader {
@@ -277,7 +333,8 @@ class Loader {
       // An empty file is a mapping with nothing in it: the error is then the missing keys.
       fields = Fields{item, {}};
     } else {
-      fields = read_fields(item, {"workers", "drain_timeout", "log", "listeners", "upstreams"});
+      fields =
+          read_fields(item, {"workers", "drain_timeout", "log", "admin", "listeners", "upstreams"});
     }
     if (!fields) return;
 
@@ -289,6 +346,9 @@ class Loader {
 
     std::vector<UpstreamRef> refs;
     if (const Entry* e = require(*fields, "listeners")) parse_listeners(e->value, config, refs);
+
+    // After the listeners: the admin address must not collide with theirs.
+    if (const Entry* e = fields->find("admin")) parse_admin(e->value, config);
 
     std::set<std::string> defined;
     if (const Entry* e = fields->find("upstreams")) parse_upstreams(e->value, config, defined);
@@ -592,6 +652,99 @@ class Loader {
     if (const Entry* e = fields->find("access_log")) {
       if (auto target = read_nonempty_string(e->value)) log.access_log = *target;
     }
+  }
+
+  void parse_admin(const Item& item, Config& config) {
+    Admin& admin = config.admin;
+    admin.enabled = true;
+    admin.mark = {item.pos.line, item.pos.column};
+    auto fields = read_fields(item, {"address", "token", "token_file"});
+    if (!fields) return;
+
+    const Entry* address = require(*fields, "address");
+    bool address_ok = false;
+    if (address) {
+      if (auto text = read_string(address->value)) {
+        auto parsed = parse_socket_address(*text, false);
+        if (!parsed) {
+          error(address->value.pos, address->value.path, parsed.error);
+        } else {
+          admin.address = std::move(*parsed);
+          address_ok = check_admin_address(address->value, admin.address, config.listeners);
+        }
+      }
+    }
+
+    const Entry* secret = exclusive(*fields, {"token", "token_file"});
+    if (secret && secret->key == "token") {
+      auto token = read_nonempty_string(secret->value);
+      if (token && check_token(secret->value, *token, "the token")) admin.token = *token;
+    } else if (secret) {
+      if (auto path = read_nonempty_string(secret->value)) {
+        if (auto token = read_token_file(secret->value, *path)) admin.token = *token;
+      }
+    }
+    // Anyone who can reach the port could reload or inspect the proxy. A token that is
+    // given but broken has its own error already; this one would only repeat it.
+    if (address_ok && !secret && !is_loopback(admin.address)) {
+      error(address->value.pos, address->value.path,
+            "admin API bound to a non-loopback address requires a token (set 'token' or "
+            "'token_file', or bind to 127.0.0.1 or [::1])");
+    }
+  }
+
+  // An admin port that a listener already binds would fail at start (or, with a wildcard
+  // address on one side, take part of the other's traffic), so it is refused here.
+  bool check_admin_address(const Item& item, const SocketAddress& address,
+                           const std::vector<Listener>& listeners) {
+    for (const Listener& l : listeners) {
+      if (l.address.length == 0 || !binds_overlap(address, l.address)) continue;
+      error(item.pos, item.path,
+            same_address(address, l.address)
+                ? "address " + quoted(address.text) + " is already used by the listener at line " +
+                      std::to_string(l.mark.line)
+                : "address " + quoted(address.text) + " overlaps the address " +
+                      quoted(l.address.text) + " of the listener at line " +
+                      std::to_string(l.mark.line) + " (same port, and one is a wildcard)");
+      return false;
+    }
+    return true;
+  }
+
+  // The token travels in a header, so it must be header-safe. Messages never quote it.
+  bool check_token(const Item& item, std::string_view token, std::string_view what) {
+    auto bad = std::find_if(token.begin(), token.end(), [](char c) {
+      auto u = static_cast<unsigned char>(c);
+      return u <= 0x20 || u >= 0x7f;
+    });
+    if (bad == token.end()) return true;
+    error(item.pos, item.path,
+          std::string(what) +
+              " must be printable ASCII without spaces (it is sent in an Authorization header)");
+    return false;
+  }
+
+  // Read now, at load, so that a missing secret stops the config like any other error;
+  // a relative path is taken from the config file's directory.
+  std::optional<std::string> read_token_file(const Item& item, const std::string& path) {
+    std::string full = path;
+    if (path.front() != '/') {
+      const size_t slash = file_.rfind('/');
+      if (slash != std::string::npos) full = file_.substr(0, slash + 1) + path;
+    }
+    std::string text;
+    if (std::string why = read_file(full, kMaxTokenFileBytes, text); !why.empty()) {
+      error(item.pos, item.path, "cannot read token file " + quoted(full) + ": " + why);
+      return std::nullopt;
+    }
+    // Files written by `echo` or an editor end with a newline that is not part of it.
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (text.empty()) {
+      error(item.pos, item.path, "token file " + quoted(full) + " is empty");
+      return std::nullopt;
+    }
+    if (!check_token(item, text, "the token in " + quoted(full))) return std::nullopt;
+    return text;
   }
 
   void parse_listeners(const Item& item, Config& config, std::vector<UpstreamRef>& refs) {
@@ -1360,10 +1513,6 @@ class Loader {
   std::vector<ConfigError> warnings_;
 };
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
 }  // namespace
 
 LoadResult load_config_string(std::string_view yaml, const std::string& file_label) {
@@ -1394,24 +1543,12 @@ LoadResult load_config_string(std::string_view yaml, const std::string& file_lab
 }
 
 LoadResult load_config_file(const std::string& path) {
-  auto fail = [&](int err) {
-    LoadResult result;
-    result.errors.push_back(
-        {path, 0, 0, "", std::string("cannot read config file: ") + std::strerror(err)});
-    return result;
-  };
-  errno = 0;
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) return fail(errno);
   std::string text;
-  std::array<char, 8192> buffer{};
-  while (true) {
-    size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
-    text.append(buffer.data(), n);
-    if (n < buffer.size()) break;
+  if (std::string why = read_file(path, text.max_size(), text); !why.empty()) {
+    LoadResult result;
+    result.errors.push_back({path, 0, 0, "", "cannot read config file: " + why});
+    return result;
   }
-  // fopen succeeds on a directory; the read is what fails (EISDIR).
-  if (std::ferror(file.get())) return fail(errno != 0 ? errno : EIO);
   return load_config_string(text, path);
 }
 
