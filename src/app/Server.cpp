@@ -12,7 +12,10 @@
 #include <thread>
 #include <vector>
 
+#include "admin/AdminServer.h"
+#include "app/AdminApi.h"
 #include "app/ConfigReload.h"
+#include "app/ConfigWatcher.h"
 #include "app/ServiceNotifier.h"
 #include "config/ConfigLoader.h"
 #include "core/Runtime.h"
@@ -41,13 +44,22 @@ bool read_file(const std::string& path, std::string& out) {
   return bool(in) || in.eof();
 }
 
-class Server {
+class Server final : public AdminTarget {
  public:
-  Server(std::string config_path) : config_path_(std::move(config_path)) {}
+  explicit Server(std::string config_path) : config_path_(std::move(config_path)) {}
   int run(config::Config config);
 
+  // AdminTarget
+  const core::Runtime& runtime() const override { return *runtime_; }
+  const ReloadHistory& reloads() const override { return history_; }
+  std::vector<const stats::WorkerStats*> worker_stats() const override;
+  bool ready() const override { return ready_; }
+  ReloadOutcome reload(const char* trigger) override;
+
  private:
-  ReloadOutcome reload(const char* trigger);
+  std::string open_admin();
+  void watch_config();
+  void on_worker_finished();
   ReloadOutcome reject(std::string error);
   // Sockets for the listeners `next` adds (per worker), or an error.
   std::string bind_new_listeners(const core::Runtime& next,
@@ -67,10 +79,16 @@ class Server {
   ServiceNotifier notifier_;
   std::vector<std::unique_ptr<uv_signal_t>> signals_;
   std::unique_ptr<uv_async_t> applied_async_;
+  std::unique_ptr<uv_async_t> finished_async_;
+  std::atomic<size_t> finished_{0};  // workers done draining
+  std::unique_ptr<admin::AdminServer> admin_;
+  std::unique_ptr<ConfigWatcher> watcher_;
+  config::Reload watching_;           // the settings watcher_ was made with
   std::atomic<uint64_t> applied_{0};  // workers' acknowledgements, all reloads together
   uint64_t expected_applied_ = 0;
   uint64_t announced_generation_ = 1;
   ReloadHistory history_;
+  bool ready_ = false;
   bool stopping_ = false;
 };
 
@@ -100,6 +118,16 @@ int Server::run(config::Config config) {
   uv_async_init(&loop_, applied_async_.get(),
                 [](uv_async_t* a) { static_cast<Server*>(a->data)->on_applied(); });
   applied_async_->data = this;
+  finished_async_ = std::make_unique<uv_async_t>();
+  uv_async_init(&loop_, finished_async_.get(),
+                [](uv_async_t* a) { static_cast<Server*>(a->data)->on_worker_finished(); });
+  finished_async_->data = this;
+  // The admin API answers from the start (not ready until the workers run) to the end of
+  // the drain (not ready meanwhile).
+  if (std::string err = open_admin(); !err.empty()) {
+    spdlog::error("{}", err);
+    return 1;
+  }
 
   unsigned n = runtime_->config().workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
@@ -113,13 +141,19 @@ int Server::run(config::Config config) {
     }
   }
 
-  for (auto& w : workers_) w->start();
+  for (auto& w : workers_)
+    w->start([this] {
+      finished_.fetch_add(1, std::memory_order_release);
+      uv_async_send(finished_async_.get());
+    });
   start_side_tasks();
+  watch_config();
   for (const auto& l : runtime_->config().listeners)
     spdlog::info("listener {} on {} ({} routes)", l.name, l.address.text, l.routes.size());
   spdlog::info("portico {} running with {} worker{}", PORTICO_VERSION, n, n == 1 ? "" : "s");
   notifier_.ready(std::to_string(runtime_->config().listeners.size()) + " listeners, " +
                   std::to_string(n) + " workers");
+  ready_ = true;
 
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
@@ -152,12 +186,57 @@ void Server::on_signal(int signum) {
 
 void Server::stop() {
   stopping_ = true;
+  ready_ = false;
+  if (watcher_) watcher_->stop();
   notifier_.stopping("draining");
   for (auto& w : workers_) w->request_stop();
   if (checker_) checker_->stop();  // its timers and probes keep the loop alive
   if (refresher_) refresher_->stop();
   for (auto& s : signals_) core::close_owned(s);
   core::close_owned(applied_async_);
+  // The admin server and finished_async_ stay until every worker has drained.
+}
+
+void Server::on_worker_finished() {
+  if (finished_.load(std::memory_order_acquire) < workers_.size()) return;
+  if (admin_) admin_->close();
+  watcher_.reset();
+  core::close_owned(finished_async_);
+}
+
+std::vector<const stats::WorkerStats*> Server::worker_stats() const {
+  std::vector<const stats::WorkerStats*> out;
+  for (const auto& w : workers_) out.push_back(&w->stats());
+  return out;
+}
+
+std::string Server::open_admin() {
+  const config::Admin& a = runtime_->config().admin;
+  if (!a.enabled) return {};
+  admin_ = std::make_unique<admin::AdminServer>(
+      &loop_, a, [this](const admin::AdminRequest& r) { return handle_admin_request(*this, r); });
+  std::string err = admin_->open();
+  if (!err.empty()) return "admin: " + err;
+  spdlog::info("admin API on {}{}", a.address.text, a.token.empty() ? "" : " (bearer token)");
+  return {};
+}
+
+void Server::watch_config() {
+  const config::Reload& want = runtime_->config().reload;
+  if (watcher_ && want.watch == watching_.watch && want.debounce == watching_.debounce) return;
+  watcher_.reset();
+  watching_ = want;
+  if (!want.watch) return;
+  watcher_ = std::make_unique<ConfigWatcher>(
+      &loop_, config_path_,
+      [this] {
+        // Already running (a SIGHUP or POST /-/reload applied it first): nothing to do.
+        std::string text;
+        if (read_file(config_path_, text) && config_hash(text) == history_.config_hash) return;
+        reload("config file changed");
+      },
+      want.debounce);
+  watcher_->start();
 }
 
 ReloadOutcome Server::reject(std::string error) {
@@ -195,6 +274,14 @@ ReloadOutcome Server::reload(const char* trigger) {
     spdlog::warn("reload: log.access_log changes only on restart; keeping {}", now.log.access_log);
     next.log.access_log = now.log.access_log;
   }
+  if (next.admin.enabled != now.admin.enabled ||
+      next.admin.address.text != now.admin.address.text) {
+    spdlog::warn("reload: the admin address changes only on restart; keeping {}",
+                 now.admin.enabled ? now.admin.address.text : "none");
+    std::string token = std::move(next.admin.token);
+    next.admin = now.admin;
+    if (next.admin.enabled) next.admin.token = std::move(token);
+  }
   std::shared_ptr<const core::Runtime> runtime;
   try {
     runtime = core::Runtime::build(std::move(next), runtime_.get());
@@ -214,6 +301,8 @@ ReloadOutcome Server::reload(const char* trigger) {
     });
   runtime_ = std::move(runtime);
   start_side_tasks();
+  watch_config();
+  if (admin_) admin_->set_token(runtime_->config().admin.token);
   spdlog::set_level(spdlog::level::from_str(runtime_->config().log.level));
   ++history_.successes;
   ++history_.generation;

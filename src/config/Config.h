@@ -173,12 +173,19 @@ struct Admin {
   SourceMark mark;
 };
 
+// When the config is re-read besides SIGHUP and POST /-/reload.
+struct Reload {
+  bool watch = true;       // on a change of the file's content
+  Duration debounce{250};  // quiet period after the last change before reading it
+};
+
 struct Config {
   std::string source;    // file the config was read from ("<string>" in tests)
   unsigned workers = 0;  // 0 = auto (one per CPU)
   Duration drain_timeout{10'000};
   Log log;
   Admin admin;
+  Reload reload;
   std::vector<Listener> listeners;
   std::vector<Upstream> upstreams;
 };

@@ -333,8 +333,8 @@ class Loader {
       // An empty file is a mapping with nothing in it: the error is then the missing keys.
       fields = Fields{item, {}};
     } else {
-      fields =
-          read_fields(item, {"workers", "drain_timeout", "log", "admin", "listeners", "upstreams"});
+      fields = read_fields(
+          item, {"workers", "drain_timeout", "log", "admin", "reload", "listeners", "upstreams"});
     }
     if (!fields) return;
 
@@ -343,6 +343,7 @@ class Loader {
       if (auto d = read_duration(e->value, true)) config.drain_timeout = *d;
     }
     if (const Entry* e = fields->find("log")) parse_log(e->value, config.log);
+    if (const Entry* e = fields->find("reload")) parse_reload(e->value, config.reload);
 
     std::vector<UpstreamRef> refs;
     if (const Entry* e = require(*fields, "listeners")) parse_listeners(e->value, config, refs);
@@ -651,6 +652,17 @@ class Loader {
     }
     if (const Entry* e = fields->find("access_log")) {
       if (auto target = read_nonempty_string(e->value)) log.access_log = *target;
+    }
+  }
+
+  void parse_reload(const Item& item, Reload& reload) {
+    auto fields = read_fields(item, {"watch", "debounce"});
+    if (!fields) return;
+    if (const Entry* e = fields->find("watch")) {
+      if (auto b = read_bool(e->value)) reload.watch = *b;
+    }
+    if (const Entry* e = fields->find("debounce")) {
+      if (auto d = read_duration(e->value, false)) reload.debounce = *d;
     }
   }
 

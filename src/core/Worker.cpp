@@ -133,7 +133,8 @@ void Worker::switch_to(Reload& reload) {
   }
 }
 
-void Worker::start() {
+void Worker::start(std::function<void()> on_finished) {
+  on_finished_ = std::move(on_finished);
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
 }
 
@@ -214,6 +215,7 @@ void Worker::finish_if_drained() {
   close_owned(upstream_wake_);
   access_log_->close();
   timers_->close();
+  if (on_finished_) on_finished_();
 }
 
 }  // namespace portico::core

@@ -51,7 +51,8 @@ class Worker {
 
   // Opens this worker's socket for every listener; returns an error message or "".
   std::string open_listeners();
-  void start();
+  // `on_finished` runs on the worker's thread once a drain has closed everything.
+  void start(std::function<void()> on_finished = {});
   // Thread-safe: stop accepting, finish in-flight requests, exit after `drain`.
   void request_stop();
   void join();
@@ -115,6 +116,7 @@ class Worker {
   std::mutex reload_mutex_;
   std::vector<Reload> reloads_;  // guarded by reload_mutex_, applied in order
   std::unique_ptr<uv_timer_t> drain_timer_;
+  std::function<void()> on_finished_;
   std::thread thread_;
   bool draining_ = false;
   bool finished_ = false;

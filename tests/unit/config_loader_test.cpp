@@ -259,7 +259,7 @@ TEST(ConfigLoader, UnknownTopLevelKey) {
   std::string yaml = "wrkers: 4\n" + std::string(kListener);
   EXPECT_EQ(only_error(yaml),
             "test.yaml:1:1: wrkers: unknown key 'wrkers' (expected one of: workers, "
-            "drain_timeout, log, admin, listeners, upstreams)");
+            "drain_timeout, log, admin, reload, listeners, upstreams)");
 }
 
 TEST(ConfigLoader, UnknownNestedKey) {
@@ -740,7 +740,7 @@ upstreams:
             (std::vector<std::string>{
                 "test.yaml:1:10: workers: must be 'auto' or an integer from 1 to 1024, got -1",
                 "test.yaml:2:1: bogus: unknown key 'bogus' (expected one of: workers, "
-                "drain_timeout, log, admin, listeners, upstreams)",
+                "drain_timeout, log, admin, reload, listeners, upstreams)",
                 "test.yaml:3:15: log.level: unknown log level 'loud' (expected one of: trace, "
                 "debug, info, warn, error, critical, off)",
                 "test.yaml:6:14: listeners[0].address: '999.0.0.1:80' is not a valid address: "
