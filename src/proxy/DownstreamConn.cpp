@@ -93,17 +93,27 @@ const config::Limits& DownstreamConn::limits() const {
   return listener_->config->limits;
 }
 
+const core::CompiledListener* DownstreamConn::same_listener_in(const core::Runtime& rt) const {
+  // The same name at the same address: otherwise this connection's socket is closed.
+  const core::CompiledListener* same = rt.listener(listener_->config->name);
+  return same && same->config->address.text == listener_->config->address.text ? same : nullptr;
+}
+
 void DownstreamConn::runtime_changed() {
-  if (ex_) return;  // finish_exchange follows the new config
+  if (ex_) {
+    // Busy: finish_exchange follows the new config; a connection whose listener is gone
+    // ends with this response (and says so in it, if it has not started yet).
+    if (!same_listener_in(worker_.runtime().runtime())) close_after_ = true;
+    return;
+  }
   if (follow_runtime() && timer_.armed()) arm_timer(timer_tag_);  // the new limits' list
 }
 
 bool DownstreamConn::follow_runtime() {
   const std::shared_ptr<core::WorkerRuntime>& current = worker_.current_runtime();
   if (runtime_ == current) return true;
-  // The same listener (name and address) in the new config, or none: its socket closed.
-  const core::CompiledListener* same = current->runtime().listener(listener_->config->name);
-  if (!same || same->config->address.text != listener_->config->address.text) {
+  const core::CompiledListener* same = same_listener_in(current->runtime());
+  if (!same) {
     close();
     return false;
   }

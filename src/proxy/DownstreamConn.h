@@ -113,6 +113,8 @@ class DownstreamConn final : public core::TransportEvents,
   const config::Limits& limits() const;
   // Moves to the worker's current config between requests; false when it closed instead.
   bool follow_runtime();
+  // This connection's listener in `rt`, or nullptr when `rt` no longer has it.
+  const core::CompiledListener* same_listener_in(const core::Runtime& rt) const;
   void use_listener(const core::CompiledListener& listener);
   // The exchange's route statistics (and proxy overhead); once per exchange.
   void record_stats(const Exchange& ex, uint64_t duration_us);

@@ -61,6 +61,9 @@ listeners:
   - name: {{SIDE_NAME}}
     address: 127.0.0.1:{{SIDE_PORT}}
     routes:
+      - name: side_up
+        match: { path_prefix: /up }
+        upstream: app
       - name: side
         match: { path_prefix: / }
         respond: { status: 200, body: "{{SIDE_NAME}}" }
@@ -188,6 +191,34 @@ TEST_F(Reload, RequestInFlightFinishesOnItsConfigThenTheNextUsesTheNewOne) {
   ASSERT_TRUE(r) << c.error();
   EXPECT_EQ(r->body, "two");  // answered by the new config's route
   EXPECT_EQ(a_.requests_received(), 1u);
+}
+
+TEST_F(Reload, ARemovedListenerClosesIdleConnectionsAndFinishesBusyOnes) {
+  a_.SetHandler(Named("A", Ms{600}));
+  vars_["B"] = a_.address();
+  Start();
+  HttpClient idle;
+  ASSERT_TRUE(idle.Connect(side1_));
+  ASSERT_TRUE(idle.Send(Get("/")));
+  auto r = idle.ReadResponse();
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->keep_alive);
+  HttpClient busy;
+  ASSERT_TRUE(busy.Connect(side1_));
+  ASSERT_TRUE(busy.Send(Get("/up")));
+  ASSERT_TRUE(a_.WaitForRequestHeads(1, Ms{3000}));
+  Vars next = vars_;
+  next["SIDE_NAME"] = "side2";
+  next["SIDE_PORT"] = std::to_string(side2_);
+  ASSERT_TRUE(ReloadTo(next));
+  EXPECT_TRUE(idle.WaitForClose(Ms{3000})) << "an idle connection of a removed listener closes";
+  r = busy.ReadResponse(ReadOptions{.timeout = Ms{5000}});
+  ASSERT_TRUE(r) << busy.error();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "A");
+  EXPECT_FALSE(r->keep_alive) << "the last response on a removed listener says so";
+  EXPECT_TRUE(busy.WaitForClose(Ms{3000}));
+  EXPECT_EQ(Body(side2_, "/"), "200 side2");
 }
 
 TEST_F(Reload, ABadConfigIsRejectedWithItsPositionAndTheOldOneKeepsServing) {
