@@ -80,7 +80,7 @@ void Replace(std::string& text, const std::string& from, const std::string& to) 
     text.replace(at, from.size(), to);
 }
 
-TEST(Systemd, NotifiesReadyOnceServingAndStoppingWhenDraining) {
+TEST(Systemd, NotifiesReadyReloadingAndStopping) {
   TempDir dir;
   NotifySocket notify(dir.File("notify.sock"));
   ASSERT_TRUE(notify.bound()) << std::strerror(errno);
@@ -94,6 +94,14 @@ TEST(Systemd, NotifiesReadyOnceServingAndStoppingWhenDraining) {
   std::string ready = notify.Receive(Ms{5000});
   EXPECT_NE(ready.find("READY=1"), std::string::npos) << ready;
   EXPECT_NE(ready.find("STATUS=1 listeners, 1 workers"), std::string::npos) << ready;
+
+  // A reload: RELOADING=1, then READY=1 once every worker runs the new config.
+  ASSERT_TRUE(proxy.Signal(SIGHUP));
+  std::string reloading = notify.Receive(Ms{5000});
+  EXPECT_NE(reloading.find("RELOADING=1"), std::string::npos) << reloading;
+  std::string reloaded = notify.Receive(Ms{5000});
+  EXPECT_NE(reloaded.find("READY=1"), std::string::npos) << reloaded;
+  EXPECT_NE(reloaded.find("STATUS=generation 2"), std::string::npos) << reloaded;
 
   ASSERT_TRUE(proxy.Signal(SIGTERM));
   std::string stopping = notify.Receive(Ms{5000});
