@@ -83,7 +83,8 @@ class Server final : public AdminTarget {
   std::atomic<size_t> finished_{0};  // workers done draining
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<ConfigWatcher> watcher_;
-  config::Reload watching_;           // the settings watcher_ was made with
+  std::unique_ptr<ConfigWatcher> retired_watcher_;  // see watch_config
+  config::Reload watching_;                         // the settings watcher_ was made with
   std::atomic<uint64_t> applied_{0};  // workers' acknowledgements, all reloads together
   uint64_t expected_applied_ = 0;
   uint64_t announced_generation_ = 1;
@@ -201,6 +202,7 @@ void Server::on_worker_finished() {
   if (finished_.load(std::memory_order_acquire) < workers_.size()) return;
   if (admin_) admin_->close();
   watcher_.reset();
+  retired_watcher_.reset();
   core::close_owned(finished_async_);
 }
 
@@ -224,7 +226,12 @@ std::string Server::open_admin() {
 void Server::watch_config() {
   const config::Reload& want = runtime_->config().reload;
   if (watcher_ && want.watch == watching_.watch && want.debounce == watching_.debounce) return;
-  watcher_.reset();
+  // This may run inside the watcher's own callback (a reload it started): stopped here,
+  // it is freed only when replaced again or with the server.
+  if (watcher_) {
+    watcher_->stop();
+    retired_watcher_ = std::move(watcher_);
+  }
   watching_ = want;
   if (!want.watch) return;
   watcher_ = std::make_unique<ConfigWatcher>(
