@@ -142,10 +142,13 @@ int Server::run(config::Config config) {
     }
   }
 
+  // Only the last worker to finish wakes the main thread, which then closes the handle:
+  // no worker touches it after that.
+  uv_async_t* finished = finished_async_.get();
   for (auto& w : workers_)
-    w->start([this] {
-      finished_.fetch_add(1, std::memory_order_release);
-      uv_async_send(finished_async_.get());
+    w->start([this, finished] {
+      if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == workers_.size())
+        uv_async_send(finished);
     });
   start_side_tasks();
   watch_config();
@@ -194,13 +197,13 @@ void Server::stop() {
   if (checker_) checker_->stop();  // its timers and probes keep the loop alive
   if (refresher_) refresher_->stop();
   for (auto& s : signals_) core::close_owned(s);
-  core::close_owned(applied_async_);
-  // The admin server and finished_async_ stay until every worker has drained.
+  // The admin server and the async handles stay until every worker has drained: a worker
+  // may still report a reload it applies before its drain begins.
 }
 
 void Server::on_worker_finished() {
-  if (finished_.load(std::memory_order_acquire) < workers_.size()) return;
   if (admin_) admin_->close();
+  core::close_owned(applied_async_);
   watcher_.reset();
   retired_watcher_.reset();
   core::close_owned(finished_async_);
@@ -302,9 +305,9 @@ ReloadOutcome Server::reload(const char* trigger) {
   // Committed: from here nothing fails.
   expected_applied_ += workers_.size();
   for (size_t i = 0; i < workers_.size(); ++i)
-    workers_[i]->apply(runtime, std::move(sockets[i]), [this] {
+    workers_[i]->apply(runtime, std::move(sockets[i]), [this, applied = applied_async_.get()] {
       applied_.fetch_add(1, std::memory_order_release);
-      uv_async_send(applied_async_.get());
+      uv_async_send(applied);
     });
   runtime_ = std::move(runtime);
   start_side_tasks();
