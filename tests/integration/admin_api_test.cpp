@@ -270,6 +270,18 @@ TEST_F(AdminApi, ReadPathsAnswerJson) {
   EXPECT_EQ(r->body, "");
 }
 
+TEST_F(AdminApi, ConfigStringsAreEscapedAsJson) {
+  // YAML escapes for a quote, a backslash, a tab, a line feed, a control character and two
+  // non-ASCII characters.
+  vars_["HELLO"] = R"(q \" b \\ t \t n \n c \x01 e \u00e9 s \u2603)";
+  const std::string decoded = "q \" b \\ t \t n \n c \x01 e \xc3\xa9 s \xe2\x98\x83";
+  Start();
+  ASSERT_EQ(Body(main_, "/hello"), "200 " + decoded);
+  std::optional<Json> config = admin_.GetJson("/-/config");
+  ASSERT_TRUE(config) << admin_.error();
+  EXPECT_EQ(Text(*config, "config.listeners.0.routes.0.respond.body"), decoded);
+}
+
 TEST_F(AdminApi, ConfigShowsTheTokenRedactedAndItAppearsNowhere) {
   UseToken();
   Start();
