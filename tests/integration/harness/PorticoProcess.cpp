@@ -25,7 +25,8 @@ std::string PorticoBinary() {
 }
 
 PorticoProcess::PorticoProcess(PorticoOptions options) : options_(std::move(options)) {
-  config_path_ = dir_.Write("portico.yaml", options_.config);
+  config_path_ = options_.config_path.empty() ? dir_.Write("portico.yaml", options_.config)
+                                              : options_.config_path;
   stdout_path_ = dir_.File("stdout.log");
   stderr_path_ = dir_.File("stderr.log");
 }

@@ -29,6 +29,10 @@ struct PorticoOptions {
   std::optional<uint64_t> nofile;     // RLIMIT_NOFILE for the proxy
   std::vector<std::string> env;       // environment changes (see SpawnOptions::env)
   Ms ready_timeout{10000};
+  // Non-empty: the proxy gets --config config_path, laid out by the test itself (e.g. as a
+  // Kubernetes ConfigMap volume: a symlink through ..data), and `config` is not written
+  // anywhere (it is still shown when the proxy fails to start).
+  std::string config_path;
 };
 
 class PorticoProcess {

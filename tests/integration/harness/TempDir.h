@@ -26,4 +26,9 @@ class TempDir {
 // The whole content of a file ("" if it cannot be read).
 std::string ReadFile(const std::string& path);
 
+// Replaces the file at `path` as editors do: `content` is written to a new file beside it,
+// which is then renamed over it, so a reader sees the old or the new content, never a mix.
+// Throws std::runtime_error when it cannot.
+void ReplaceFile(const std::string& path, const std::string& content);
+
 }  // namespace portico::it
