@@ -49,14 +49,6 @@ constexpr std::array<const char*, 5> kClasses{"1xx", "2xx", "3xx", "4xx", "5xx"}
 
 }  // namespace
 
-std::string endpoint_label(const upstream::PoolState& pool, const config::Upstream& upstream,
-                           size_t slot) {
-  size_t e = pool.endpoint_of(slot);
-  std::string label = upstream.endpoints[e].address.text;
-  if (upstream.endpoints[e].named) label += "#" + std::to_string(slot - pool.first_slot(e));
-  return label;
-}
-
 std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
                            const core::Runtime& runtime, const ReloadHistory& reloads) {
   std::map<Key, RouteSum> routes;
@@ -138,33 +130,46 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
     out.sample("portico_upstream_connections_idle", {{"pool", k.first}, {"endpoint", k.second}},
                s.idle);
 
-  // Live state of the running config's pools.
-  out.family("portico_upstream_connections_open", "gauge",
-             "Connections open to an endpoint (busy and idle), all workers.");
-  out.family("portico_upstream_requests_outstanding", "gauge",
-             "Requests in flight to an endpoint.");
-  out.family("portico_upstream_endpoint_healthy", "gauge",
-             "1 when the endpoint passes active health checks (or has none), else 0.");
-  out.family("portico_upstream_endpoint_ejected", "gauge",
-             "1 while outlier detection keeps the endpoint out, else 0.");
+  // Live state of the running config's pools, one family at a time (the format wants
+  // each family's samples together).
   const auto& ups = runtime.config().upstreams;
   uint64_t now_ms = uint64_t(uv_hrtime() / 1'000'000);
-  for (size_t u = 0; u < ups.size(); ++u) {
-    const upstream::PoolState& pool = runtime.pool_state(u);
-    for (size_t slot = 0; slot < pool.size(); ++slot) {
-      const upstream::EndpointHealth& h = pool.endpoint(slot);
-      if (!h.present.load(std::memory_order_relaxed)) continue;
-      std::string label = endpoint_label(pool, ups[u], slot);
-      std::initializer_list<stats::Label> labels{{"pool", ups[u].name}, {"endpoint", label}};
-      out.sample("portico_upstream_connections_open", labels,
-                 uint64_t(h.connections.load(std::memory_order_relaxed)));
-      out.sample("portico_upstream_requests_outstanding", labels,
-                 uint64_t(h.outstanding.load(std::memory_order_relaxed)));
-      out.sample("portico_upstream_endpoint_healthy", labels,
-                 uint64_t(h.active_healthy.load(std::memory_order_relaxed)));
-      out.sample("portico_upstream_endpoint_ejected", labels, uint64_t(h.ejected(now_ms)));
+  auto each_endpoint = [&](auto sample) {
+    for (size_t u = 0; u < ups.size(); ++u) {
+      const upstream::PoolState& pool = runtime.pool_state(u);
+      for (size_t slot = 0; slot < pool.size(); ++slot) {
+        const upstream::EndpointHealth& h = pool.endpoint(slot);
+        if (!h.present.load(std::memory_order_relaxed)) continue;
+        std::string label = pool.label(slot);
+        sample({{"pool", ups[u].name}, {"endpoint", label}}, h);
+      }
     }
-  }
+  };
+  using Labels = std::initializer_list<stats::Label>;
+  using Health = upstream::EndpointHealth;
+  out.family("portico_upstream_connections_open", "gauge",
+             "Connections open to an endpoint (busy and idle), all workers.");
+  each_endpoint([&](Labels l, const Health& h) {
+    out.sample("portico_upstream_connections_open", l,
+               uint64_t(h.connections.load(std::memory_order_relaxed)));
+  });
+  out.family("portico_upstream_requests_outstanding", "gauge",
+             "Requests in flight to an endpoint.");
+  each_endpoint([&](Labels l, const Health& h) {
+    out.sample("portico_upstream_requests_outstanding", l,
+               uint64_t(h.outstanding.load(std::memory_order_relaxed)));
+  });
+  out.family("portico_upstream_endpoint_healthy", "gauge",
+             "1 when the endpoint passes active health checks (or has none), else 0.");
+  each_endpoint([&](Labels l, const Health& h) {
+    out.sample("portico_upstream_endpoint_healthy", l,
+               uint64_t(h.active_healthy.load(std::memory_order_relaxed)));
+  });
+  out.family("portico_upstream_endpoint_ejected", "gauge",
+             "1 while outlier detection keeps the endpoint out, else 0.");
+  each_endpoint([&](Labels l, const Health& h) {
+    out.sample("portico_upstream_endpoint_ejected", l, uint64_t(h.ejected(now_ms)));
+  });
 
   out.family("portico_config_reloads_total", "counter", "Reload attempts, by result.");
   out.sample("portico_config_reloads_total", {{"result", "success"}}, reloads.successes);

@@ -15,9 +15,4 @@ namespace portico::app {
 std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
                            const core::Runtime& runtime, const ReloadHistory& reloads);
 
-// The label an endpoint slot has in metrics and on the admin API: the endpoint as
-// configured, and for a name's slots "name:port#k".
-std::string endpoint_label(const upstream::PoolState& pool, const config::Upstream& upstream,
-                           size_t slot);
-
 }  // namespace portico::app

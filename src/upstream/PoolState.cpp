@@ -51,6 +51,18 @@ size_t PoolState::find_endpoint(const config::Endpoint& ep, size_t nth) const {
   return npos;
 }
 
+std::string PoolState::label(size_t slot) const {
+  size_t e = slot_endpoint_[slot];
+  const config::Endpoint& ep = config_.endpoints[e];
+  std::string out = ep.address.text;
+  size_t repeat = 1;
+  for (size_t before = 0; before < e; ++before)
+    repeat += config_.endpoints[before].address.text == ep.address.text;
+  if (repeat > 1) out += "/" + std::to_string(repeat);
+  if (ep.named) out += "#" + std::to_string(slot - first_slot_[e]);
+  return out;
+}
+
 size_t PoolState::slot_count(size_t endpoint) const {
   size_t end = endpoint + 1 < first_slot_.size() ? first_slot_[endpoint + 1] : endpoints_.size();
   return end - first_slot_[endpoint];

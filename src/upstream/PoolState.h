@@ -65,6 +65,9 @@ class PoolState {
   size_t endpoint_of(size_t slot) const { return slot_endpoint_[slot]; }
   size_t first_slot(size_t endpoint) const { return first_slot_[endpoint]; }
   size_t slot_count(size_t endpoint) const;
+  // A slot's name in metrics and on the admin API, unique in the pool: the endpoint as
+  // written, "/2", "/3"... for its repeats in the list, and "#k" for a name's slots.
+  std::string label(size_t slot) const;
 
   // A slot's address, for connecting (lock-protected: read once per new connection).
   // False when the slot is empty.

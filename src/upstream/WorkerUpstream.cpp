@@ -16,14 +16,9 @@ WorkerUpstream::WorkerUpstream(const config::Upstream& config, PoolState& state,
       queue_timeouts_(timers.list(config.queue_timeout)),
       total_timeouts_(config.total_timeout.count() > 0 ? &timers.list(config.total_timeout)
                                                        : nullptr) {
-  for (size_t i = 0; i < state.size(); ++i) {
-    // Labelled as configured; a name's slots as "name:port#k".
-    const config::Endpoint& e = config.endpoints[state.endpoint_of(i)];
-    std::string label = e.address.text;
-    if (e.named) label += "#" + std::to_string(i - state.first_slot(state.endpoint_of(i)));
-    endpoints_.push_back(
-        std::make_unique<EndpointPool>(*this, i, timers, stats.endpoint(config.name, label)));
-  }
+  for (size_t i = 0; i < state.size(); ++i)
+    endpoints_.push_back(std::make_unique<EndpointPool>(
+        *this, i, timers, stats.endpoint(config.name, state.label(i))));
 }
 
 bool WorkerUpstream::usable(size_t i) const {

@@ -434,12 +434,9 @@ TEST_F(AdminApi, UpstreamsShowIdleKeepAliveConnectionsAndFailedHealthChecks) {
       0);
 }
 
-// BUG (src/app/MetricsReport.cpp, the "live state" block): the HELP and TYPE lines of
-// portico_upstream_connections_open, _requests_outstanding, _endpoint_healthy and
-// _endpoint_ejected are written one after the other, and their samples afterwards, one
-// endpoint at a time, so no family's lines form one group as the text format requires
-// ("All lines for a given metric must be provided as one single group, with the optional
-// HELP and TYPE lines first"). This test fails until each family is written whole.
+// The text format wants every family's lines as one group, HELP and TYPE first ("All
+// lines for a given metric must be provided as one single group"); the live pool state
+// was once written interleaved, endpoint by endpoint.
 TEST_F(AdminApi, MetricsAreValidPrometheusText) {
   TestUpstream b;
   vars_["ENDPOINTS"] = a_.address() + ", " + b.address();
@@ -765,15 +762,9 @@ TEST_F(AdminApi, ReadyIs503WhileDrainingAndTheRequestInFlightFinishes) {
   EXPECT_EQ(ExitCode(*st), 0) << DescribeStatus(*st) << "\n" << proxy_->DiagnosticTail();
 }
 
-// BUG (src/app/MetricsReport.cpp endpoint_label, used by metrics_report and by
-// upstreams_page in src/app/AdminApi.cpp): an endpoint listed twice in one pool (the config
-// accepts it; reload_test.cpp does it) gives both slots the same label, so /-/metrics has
-// two samples with the same name and labels in each live-state family
-// (portico_upstream_connections_open, _requests_outstanding, _endpoint_healthy,
-// _endpoint_ejected), which Prometheus drops as duplicates; and the per-worker counters,
-// kept by (pool, label), merge both slots, so /-/upstreams shows each slot with the idle
-// connections of both. Labels must tell the slots apart (or the loader must refuse the
-// duplicate). This test fails until then.
+// An endpoint listed twice in one pool (the config accepts it) is two slots: their labels
+// differ ("ADDR" and "ADDR/2", PoolState::label), so there are no duplicate series, and
+// the per-worker counters and /-/upstreams keep them apart.
 TEST_F(AdminApi, AnEndpointListedTwiceInAPoolGivesNoDuplicateSeries) {
   vars_["ENDPOINTS"] = a_.address() + ", " + a_.address();
   Start();
@@ -855,15 +846,9 @@ TEST_F(AdminApi, TheAdminAddressChangesOnlyOnRestart) {
   EXPECT_FALSE(c.Connect(other, Ms{500})) << "something listens on the new admin address";
 }
 
-// BUG (src/app/Server.cpp, Server::stop and the `applied` callback in Server::reload): a
-// reload hands each worker a callback that runs uv_async_send(applied_async_.get()) on the
-// worker's thread once it has switched; stop() closes applied_async_ (close_owned nulls the
-// pointer, libuv frees the handle) without waiting for those callbacks. A SIGTERM that comes
-// right after a reload, before every worker has applied it, makes a worker call
-// uv_async_send on a null (or freed) handle: the process dies with SIGSEGV instead of
-// draining and exiting 0. (Also a data race on applied_async_ between the threads.) The
-// callback must not outlive the handle, e.g. stop() keeps applied_async_ until every worker
-// has finished, as it does with finished_async_. This test fails until then.
+// A SIGTERM right after a reload, before every worker has applied it: each worker reports
+// the switch through the main thread's async handle, which must outlive those reports
+// (Server keeps it until every worker has drained). It once crashed in uv_async_send.
 TEST_F(AdminApi, SigtermRightAfterAReloadDrainsAndExitsZero) {
   for (int round = 0; round < 5; ++round) {
     Start();
