@@ -121,8 +121,8 @@ AdminResponse reload_page(AdminTarget& t) {
   else
     w.member("error", o.error);
   w.end_object();
-  // 422: the request was fine, the file it asked to apply was not.
-  return json(o.ok ? 200 : 422, w.take());
+  // 422: the request was fine, the file it asked to apply was not; 503 while draining.
+  return json(o.ok ? 200 : o.draining ? 503 : 422, w.take());
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 //   GET  /-/upstreams  every pool and endpoint: health, ejection, connections, requests
 //   GET  /-/metrics    Prometheus text
 //   POST /-/reload     reloads the config file; 200 with the new generation, or 422 with
-//                      the errors (the running config is unchanged)
+//                      the errors (the running config is unchanged); 503 while draining
 #pragma once
 
 #include <vector>

@@ -13,6 +13,7 @@ struct ReloadOutcome {
   std::string error;        // every problem, one per line (file:line:col: key: reason)
   std::string config_hash;  // of the file that was loaded (ok only)
   uint64_t generation = 0;  // the config's number: 1 at start, +1 per successful reload
+  bool draining = false;    // refused: the process is shutting down
 };
 
 struct ReloadHistory {

@@ -260,7 +260,7 @@ ReloadOutcome Server::reject(std::string error) {
 }
 
 ReloadOutcome Server::reload(const char* trigger) {
-  if (stopping_) return {false, "shutting down", {}, history_.generation};
+  if (stopping_) return {false, "shutting down", {}, history_.generation, true};
   spdlog::info("{}: reloading {}", trigger, config_path_);
   notifier_.reloading(std::string("reloading ") + config_path_);
   std::string text;

@@ -749,7 +749,7 @@ TEST_F(AdminApi, ReadyIs503WhileDrainingAndTheRequestInFlightFinishes) {
   // No reload while draining.
   r = admin_.Post("/-/reload");
   ASSERT_TRUE(r) << admin_.error();
-  EXPECT_NE(r->status, 200) << r->Describe();
+  EXPECT_EQ(r->status, 503) << r->Describe();
   EXPECT_EQ(proxy_->Stderr().find("reloading"), std::string::npos) << proxy_->DiagnosticTail();
 
   release.set_value();
