@@ -76,8 +76,8 @@ AdminResponse upstreams_page(AdminTarget& t) {
     w.member("name", ups[u].name).member("balance", ups[u].balance);
     w.member("panic", pool.panicking(now_ms));
     w.member("pending", pool.pending());
-    w.member("ejections_total", pool.ejections_total.load(std::memory_order_relaxed));
-    w.member("overflows_total", pool.overflows_total.load(std::memory_order_relaxed));
+    w.member("ejections_total", pool.ejections_total().load(std::memory_order_relaxed));
+    w.member("overflows_total", pool.overflows_total().load(std::memory_order_relaxed));
     w.key("endpoints").begin_array();
     for (size_t slot = 0; slot < pool.size(); ++slot) {
       const upstream::EndpointHealth& h = pool.endpoint(slot);

@@ -204,6 +204,9 @@ void write_config_json(JsonWriter& w, const config::Config& c) {
       w.value("<redacted>");
     w.end_object();
   }
+  w.key("reload").begin_object().member("watch", c.reload.watch);
+  ms(w, "debounce_ms", c.reload.debounce);
+  w.end_object();
   w.key("listeners").begin_array();
   for (const config::Listener& l : c.listeners) listener(w, l);
   w.end_array();

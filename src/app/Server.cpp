@@ -123,6 +123,9 @@ int Server::run(config::Config config) {
   uv_async_init(&loop_, finished_async_.get(),
                 [](uv_async_t* a) { static_cast<Server*>(a->data)->on_worker_finished(); });
   finished_async_->data = this;
+  // Watching starts before any listener accepts: once clients can connect, a change of
+  // the file is noticed.
+  watch_config();
   // The admin API answers from the start (not ready until the workers run) to the end of
   // the drain (not ready meanwhile).
   if (std::string err = open_admin(); !err.empty()) {
@@ -151,7 +154,6 @@ int Server::run(config::Config config) {
         uv_async_send(finished);
     });
   start_side_tasks();
-  watch_config();
   for (const auto& l : runtime_->config().listeners)
     spdlog::info("listener {} on {} ({} routes)", l.name, l.address.text, l.routes.size());
   spdlog::info("portico {} running with {} worker{}", PORTICO_VERSION, n, n == 1 ? "" : "s");
@@ -286,11 +288,11 @@ ReloadOutcome Server::reload(const char* trigger) {
   }
   if (next.admin.enabled != now.admin.enabled ||
       next.admin.address.text != now.admin.address.text) {
-    spdlog::warn("reload: the admin address changes only on restart; keeping {}",
+    spdlog::warn("reload: the admin address changes only on restart; keeping {} (and its token)",
                  now.admin.enabled ? now.admin.address.text : "none");
-    std::string token = std::move(next.admin.token);
+    // All of it, token included: the new token was validated for the new address only
+    // (an empty one is refused off loopback, but this keeps the old address).
     next.admin = now.admin;
-    if (next.admin.enabled) next.admin.token = std::move(token);
   }
   std::shared_ptr<const core::Runtime> runtime;
   try {
@@ -310,8 +312,9 @@ ReloadOutcome Server::reload(const char* trigger) {
       uv_async_send(applied);
     });
   runtime_ = std::move(runtime);
+  for (size_t u = 0; u < runtime_->config().upstreams.size(); ++u)
+    runtime_->pool_state(u).take_over();
   start_side_tasks();
-  watch_config();
   if (admin_) admin_->set_token(runtime_->config().admin.token);
   spdlog::set_level(spdlog::level::from_str(runtime_->config().log.level));
   ++history_.successes;
@@ -325,8 +328,7 @@ ReloadOutcome Server::reload(const char* trigger) {
 std::string Server::bind_new_listeners(const core::Runtime& next,
                                        std::vector<std::vector<core::ListenerSocket>>& sockets) {
   for (const core::CompiledListener& cl : next.listeners()) {
-    const core::CompiledListener* old = runtime_->listener(cl.config->name);
-    if (old && old->config->address.text == cl.config->address.text) continue;
+    if (runtime_->listener_at(cl.config->address)) continue;  // its sockets stay
     for (auto& per_worker : sockets) {
       std::string error;
       int fd = core::Listener::bind_socket(cl.config->address, error);

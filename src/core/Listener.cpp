@@ -17,7 +17,8 @@ constexpr uint64_t kResumeAfterMs = 100;
 constexpr int kMaxAcceptsPerWakeup = 64;  // stay fair to the connections already open
 }  // namespace
 
-Listener::Listener(uv_loop_t* loop, std::string name, std::string address, OnAccept on_accept)
+Listener::Listener(uv_loop_t* loop, std::string name, config::SocketAddress address,
+                   OnAccept on_accept)
     : loop_(loop),
       name_(std::move(name)),
       address_(std::move(address)),

@@ -20,7 +20,7 @@ class Listener {
   // Called with each accepted, non-blocking socket and its peer; the callee owns the fd.
   using OnAccept = std::function<void(int fd, const sockaddr_storage& peer)>;
 
-  Listener(uv_loop_t* loop, std::string name, std::string address, OnAccept on_accept);
+  Listener(uv_loop_t* loop, std::string name, config::SocketAddress address, OnAccept on_accept);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
@@ -37,7 +37,10 @@ class Listener {
   // Stops accepting and closes the socket (the object may be destroyed right after).
   void close();
   const std::string& name() const { return name_; }
-  const std::string& address() const { return address_; }
+  const config::SocketAddress& address() const { return address_; }
+  void set_on_accept(OnAccept on_accept) { on_accept_ = std::move(on_accept); }
+  // A reload renamed the listener at this address: the socket stays.
+  void rename(std::string name) { name_ = std::move(name); }
 
  private:
   void on_readable();
@@ -46,7 +49,7 @@ class Listener {
 
   uv_loop_t* loop_;
   std::string name_;
-  std::string address_;  // as configured
+  config::SocketAddress address_;
   OnAccept on_accept_;
   int fd_ = -1;
   // libuv handles must outlive their close callbacks, which may run after this object.

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "http/HeadWriter.h"
+#include "upstream/NameSlots.h"
 
 namespace portico::core {
 
@@ -15,6 +16,12 @@ int Runtime::upstream_index(std::string_view name) const {
 const CompiledListener* Runtime::listener(std::string_view name) const {
   for (const CompiledListener& l : listeners_)
     if (l.config->name == name) return &l;
+  return nullptr;
+}
+
+const CompiledListener* Runtime::listener_at(const config::SocketAddress& address) const {
+  for (const CompiledListener& l : listeners_)
+    if (upstream::same_address(l.config->address, address)) return &l;
   return nullptr;
 }
 

@@ -48,6 +48,8 @@ class Runtime {
   // The index of the upstream or listener with this name, or -1.
   int upstream_index(std::string_view name) const;
   const CompiledListener* listener(std::string_view name) const;
+  // The listener bound to this address (whatever its name), or nullptr.
+  const CompiledListener* listener_at(const config::SocketAddress& address) const;
 
  private:
   config::Config config_;

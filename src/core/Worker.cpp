@@ -23,6 +23,9 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
   uv_async_init(&loop_, reload_async_.get(),
                 [](uv_async_t* a) { static_cast<Worker*>(a->data)->apply_reloads(); });
   reload_async_->data = this;
+  release_check_ = std::make_unique<uv_check_t>();
+  uv_check_init(&loop_, release_check_.get());
+  release_check_->data = this;
   upstream_wake_ = std::make_unique<uv_async_t>();
   uv_async_init(&loop_, upstream_wake_.get(), [](uv_async_t* a) {
     auto& runtimes = static_cast<Worker*>(a->data)->runtimes_;
@@ -61,10 +64,10 @@ std::string Worker::open_listeners() {
 }
 
 void Worker::add_listener(const CompiledListener& cl, int fd) {
-  const std::string& name = cl.config->name;
-  auto l = std::make_unique<Listener>(
-      &loop_, name, cl.config->address.text,
-      [this, name](int fd, const sockaddr_storage& peer) { accept(name, fd, peer); });
+  auto l = std::make_unique<Listener>(&loop_, cl.config->name, cl.config->address, nullptr);
+  Listener* self = l.get();
+  l->set_on_accept(
+      [this, self](int fd, const sockaddr_storage& peer) { accept(self->name(), fd, peer); });
   l->adopt(fd);
   listeners_.push_back(std::move(l));
 }
@@ -76,6 +79,16 @@ void Worker::accept(const std::string& listener, int fd, const sockaddr_storage&
     return;
   }
   proxy::DownstreamConn::open(*this, current_, *cl, fd, peer);
+}
+
+void Worker::release_later(std::shared_ptr<WorkerRuntime> runtime) {
+  released_.push_back(std::move(runtime));
+  if (released_.size() > 1) return;
+  uv_check_start(release_check_.get(), [](uv_check_t* c) {
+    auto* w = static_cast<Worker*>(c->data);
+    uv_check_stop(c);
+    w->released_.clear();
+  });
 }
 
 void Worker::apply(std::shared_ptr<const Runtime> runtime, std::vector<ListenerSocket> sockets,
@@ -110,10 +123,13 @@ void Worker::switch_to(Reload& reload) {
   current_->retire();
   current_ = std::move(next);
   const Runtime& rt = current_->runtime();
-  // Listeners gone, or moved to another address, stop accepting now.
+  // A socket stays while its address is configured, under whatever name; the others
+  // stop accepting now.
   std::erase_if(listeners_, [&](const std::unique_ptr<Listener>& l) {
-    const CompiledListener* cl = rt.listener(l->name());
-    if (cl && cl->config->address.text == l->address()) return false;
+    if (const CompiledListener* cl = rt.listener_at(l->address())) {
+      l->rename(cl->config->name);
+      return false;
+    }
     l->close();
     return true;
   });
@@ -209,6 +225,8 @@ void Worker::finish_if_drained() {
   close_owned(drain_timer_);
   close_owned(stop_async_);
   close_owned(reload_async_);
+  released_.clear();
+  close_owned(release_check_);
   // With every client gone no retired runtime is in use; this closes idle upstream
   // connections and unsubscribes from the pools.
   current_.reset();

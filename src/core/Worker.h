@@ -76,6 +76,9 @@ class Worker {
 
   // The config new requests use.
   WorkerRuntime& runtime() { return *current_; }
+  // Drops a connection's reference to a config after this loop turn, not now: the caller
+  // may be deep in a callback of that config's pools (a queued request served on wake-up).
+  void release_later(std::shared_ptr<WorkerRuntime> runtime);
   const std::shared_ptr<WorkerRuntime>& current_runtime() const { return current_; }
   std::unique_ptr<proxy::Exchange> take_exchange();
   void return_exchange(std::unique_ptr<proxy::Exchange> ex);
@@ -113,6 +116,8 @@ class Worker {
   std::unique_ptr<uv_async_t> stop_async_;
   std::unique_ptr<uv_async_t> upstream_wake_;  // see PoolState::subscribe
   std::unique_ptr<uv_async_t> reload_async_;
+  std::unique_ptr<uv_check_t> release_check_;  // runs once per loop turn while needed
+  std::vector<std::shared_ptr<WorkerRuntime>> released_;
   std::mutex reload_mutex_;
   std::vector<Reload> reloads_;  // guarded by reload_mutex_, applied in order
   std::unique_ptr<uv_timer_t> drain_timer_;

@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "core/TcpTransport.h"
 #include "core/UvError.h"
 #include "core/Worker.h"
@@ -13,6 +15,7 @@
 #include "router/Router.h"
 #include "upstream/EndpointPool.h"
 #include "upstream/HashKey.h"
+#include "upstream/NameSlots.h"
 
 namespace portico::proxy {
 
@@ -94,9 +97,12 @@ const config::Limits& DownstreamConn::limits() const {
 }
 
 const core::CompiledListener* DownstreamConn::same_listener_in(const core::Runtime& rt) const {
-  // The same name at the same address: otherwise this connection's socket is closed.
+  // The same name at the same address; otherwise the listener is gone (or renamed, which
+  // changes its stats and routes as much): the connection drains.
   const core::CompiledListener* same = rt.listener(listener_->config->name);
-  return same && same->config->address.text == listener_->config->address.text ? same : nullptr;
+  return same && upstream::same_address(same->config->address, listener_->config->address)
+             ? same
+             : nullptr;
 }
 
 void DownstreamConn::runtime_changed() {
@@ -117,7 +123,7 @@ bool DownstreamConn::follow_runtime() {
     close();
     return false;
   }
-  runtime_ = current;
+  worker_.release_later(std::exchange(runtime_, current));
   use_listener(*same);
   return true;
 }
@@ -544,7 +550,7 @@ void DownstreamConn::wait_for_connection() {
     ex.endpoint = nullptr;
   }
   if (!ex.pool->enqueue(this)) {
-    ex.pool->state().overflows_total.fetch_add(1, std::memory_order_relaxed);
+    ex.pool->state().overflows_total().fetch_add(1, std::memory_order_relaxed);
     respond_unavailable("every endpoint is at max_connections and max_pending requests wait");
     return;
   }
@@ -950,7 +956,7 @@ void DownstreamConn::on_timeout(int tag) {
     case kQueueTimeout:
       if (!ex_) break;
       ex_->pool->dequeue(this);
-      ex_->pool->state().overflows_total.fetch_add(1, std::memory_order_relaxed);
+      ex_->pool->state().overflows_total().fetch_add(1, std::memory_order_relaxed);
       respond_unavailable("no connection became free within timeouts.queue");
       break;
     case kTotalTimeout:

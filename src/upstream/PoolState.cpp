@@ -7,7 +7,7 @@
 namespace portico::upstream {
 
 PoolState::PoolState(const config::Upstream& upstream, const PoolState* previous)
-    : config_(upstream) {
+    : config_(upstream), shared_(previous ? previous->shared_ : std::make_shared<PoolShared>()) {
   for (size_t e = 0; e < upstream.endpoints.size(); ++e) {
     const config::Endpoint& ep = upstream.endpoints[e];
     first_slot_.push_back(endpoints_.size());
@@ -22,9 +22,6 @@ PoolState::PoolState(const config::Upstream& upstream, const PoolState* previous
       for (size_t k = 0; k < slots; ++k) {
         endpoints_.push_back(previous->endpoints_[previous->first_slot_[old] + k]);
         slot_endpoint_.push_back(e);
-        // Without active checks nothing would ever clear an old "unhealthy".
-        if (!upstream.health_check.enabled)
-          endpoints_.back()->active_healthy.store(true, std::memory_order_relaxed);
       }
       continue;
     }
@@ -40,6 +37,18 @@ PoolState::PoolState(const config::Upstream& upstream, const PoolState* previous
       addresses_.back()->slots[0] = ep.address;
       endpoints_.back()->present.store(true, std::memory_order_relaxed);
     }
+  }
+}
+
+void PoolState::take_over() {
+  for (size_t e = 0; e < config_.endpoints.size(); ++e) {
+    const config::Endpoint& ep = config_.endpoints[e];
+    // The loader has just resolved the name: its answer is the freshest there is.
+    if (ep.named && !ep.resolved.empty()) set_addresses(e, ep.resolved);
+    // Without active checks nothing would ever clear an inherited "unhealthy".
+    if (!config_.health_check.enabled)
+      for (size_t k = 0; k < slot_count(e); ++k)
+        endpoints_[first_slot_[e] + k]->active_healthy.store(true, std::memory_order_relaxed);
   }
 }
 
@@ -178,7 +187,7 @@ bool PoolState::record(size_t i, Outcome outcome, uint64_t now_ms) {
   e.ejected_until_ms.store(now_ms + span, std::memory_order_relaxed);
   e.consecutive_5xx.store(0, std::memory_order_relaxed);
   e.consecutive_gateway.store(0, std::memory_order_relaxed);
-  ejections_total.fetch_add(1, std::memory_order_relaxed);
+  shared_->ejections_total.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
@@ -200,40 +209,43 @@ void PoolState::release_connection(size_t i) {
   // Sequentially consistent with try_add_pending: either a waiter's own retry sees this
   // slot free, or this sees the waiter and wakes it; a wake-up is never lost.
   endpoints_[i]->connections.fetch_sub(1, std::memory_order_seq_cst);
-  if (pending_.load(std::memory_order_seq_cst) > 0) wake_workers();
+  if (shared_->pending.load(std::memory_order_seq_cst) > 0) wake_workers();
 }
 
 void PoolState::subscribe(uv_async_t* wake) {
-  std::lock_guard lock(wake_mutex_);
-  wakes_.push_back(wake);
+  std::lock_guard lock(shared_->wake_mutex);
+  shared_->wakes.push_back(wake);
 }
 
 void PoolState::unsubscribe(uv_async_t* wake) {
-  std::lock_guard lock(wake_mutex_);
-  std::erase(wakes_, wake);
+  // One entry: the same worker may be subscribed by an old and a new config at once.
+  std::lock_guard lock(shared_->wake_mutex);
+  auto& w = shared_->wakes;
+  if (auto it = std::find(w.begin(), w.end(), wake); it != w.end()) w.erase(it);
 }
 
 void PoolState::wake_workers() {
   // Only while requests wait, that is under overload: the lock is off the normal path.
-  std::lock_guard lock(wake_mutex_);
-  for (uv_async_t* w : wakes_) uv_async_send(w);
+  std::lock_guard lock(shared_->wake_mutex);
+  for (uv_async_t* w : shared_->wakes) uv_async_send(w);
 }
 
 bool PoolState::try_start_retry() {
-  uint32_t active = requests_active_.load(std::memory_order_relaxed);
+  uint32_t active = shared_->requests_active.load(std::memory_order_relaxed);
   uint32_t allowed = std::max<uint32_t>(config_.retries.min_retry_concurrency,
                                         active * config_.retries.budget_percent / 100);
-  uint32_t n = retries_active_.load(std::memory_order_relaxed);
+  uint32_t n = shared_->retries_active.load(std::memory_order_relaxed);
   while (n < allowed) {
-    if (retries_active_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) return true;
+    if (shared_->retries_active.compare_exchange_weak(n, n + 1, std::memory_order_relaxed))
+      return true;
   }
   return false;
 }
 
 bool PoolState::try_add_pending() {
-  uint32_t n = pending_.load(std::memory_order_seq_cst);
+  uint32_t n = shared_->pending.load(std::memory_order_seq_cst);
   while (n < config_.max_pending) {
-    if (pending_.compare_exchange_weak(n, n + 1, std::memory_order_seq_cst)) return true;
+    if (shared_->pending.compare_exchange_weak(n, n + 1, std::memory_order_seq_cst)) return true;
   }
   return false;
 }

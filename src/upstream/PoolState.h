@@ -45,6 +45,21 @@ struct SlotAddresses {
   std::vector<std::optional<config::SocketAddress>> slots;  // guarded by mutex
 };
 
+// What one pool shares across configs (a reload keeps it while the pool's name stays):
+// requests active and waiting, retries, totals, and the workers to wake. Shared, a
+// connection freed under one config wakes requests waiting under the other, and the
+// retry budget and max_pending stay one count.
+struct PoolShared {
+  alignas(64) std::atomic<uint32_t> requests_active{0};
+  std::atomic<uint32_t> retries_active{0};
+  // Read on every connection release: kept off the line the per-request counters share.
+  alignas(64) std::atomic<uint32_t> pending{0};
+  alignas(64) std::atomic<uint64_t> ejections_total{0};
+  std::atomic<uint64_t> overflows_total{0};  // requests failed fast by a limit
+  std::mutex wake_mutex;
+  std::vector<uv_async_t*> wakes;  // one entry per subscription; guarded by wake_mutex
+};
+
 // What an attempt on an endpoint came to, for outlier detection.
 enum class Outcome { Success, Status5xx, GatewayFailure };
 
@@ -52,7 +67,12 @@ class PoolState {
  public:
   // With `previous` (the same pool in the config being replaced), endpoints written the
   // same way keep their health, ejections, connection counts and resolved addresses.
+  // Nothing shared changes until take_over(): a reload that fails later leaves the running
+  // pool as it was.
   explicit PoolState(const config::Upstream& upstream, const PoolState* previous = nullptr);
+  // Main thread, once a reload is committed: applies what the new config says to the
+  // records it shares (fresh DNS answers; no active checks any more: healthy).
+  void take_over();
   PoolState(const PoolState&) = delete;
   PoolState& operator=(const PoolState&) = delete;
 
@@ -105,14 +125,14 @@ class PoolState {
   // Retry budget: a retry may start while retries in flight stay within budget_percent of
   // the active requests (or under min_retry_concurrency).
   bool try_start_retry();
-  void end_retry() { retries_active_.fetch_sub(1, std::memory_order_relaxed); }
-  void request_started() { requests_active_.fetch_add(1, std::memory_order_relaxed); }
-  void request_ended() { requests_active_.fetch_sub(1, std::memory_order_relaxed); }
+  void end_retry() { shared_->retries_active.fetch_sub(1, std::memory_order_relaxed); }
+  void request_started() { shared_->requests_active.fetch_add(1, std::memory_order_relaxed); }
+  void request_ended() { shared_->requests_active.fetch_sub(1, std::memory_order_relaxed); }
 
   // Pending requests (waiting for a connection) against max_pending.
   bool try_add_pending();
-  void remove_pending() { pending_.fetch_sub(1, std::memory_order_seq_cst); }
-  uint32_t pending() const { return pending_.load(std::memory_order_seq_cst); }
+  void remove_pending() { shared_->pending.fetch_sub(1, std::memory_order_seq_cst); }
+  uint32_t pending() const { return shared_->pending.load(std::memory_order_seq_cst); }
 
   // Workers subscribe a uv_async_t that is sent whenever a request starts waiting or a
   // connection slot frees while requests wait: the worker then serves its own waiters
@@ -123,8 +143,8 @@ class PoolState {
   void wake_workers();
 
   // Counters for the admin API and tests.
-  std::atomic<uint64_t> ejections_total{0};
-  std::atomic<uint64_t> overflows_total{0};  // requests failed fast by a limit
+  std::atomic<uint64_t>& ejections_total() { return shared_->ejections_total; }
+  std::atomic<uint64_t>& overflows_total() { return shared_->overflows_total; }
 
  private:
   static constexpr size_t npos = ~size_t(0);
@@ -137,13 +157,8 @@ class PoolState {
   std::vector<size_t> first_slot_;
   std::vector<std::shared_ptr<SlotAddresses>> addresses_;  // per configured endpoint
   std::atomic<uint64_t> address_epoch_{0};
-  alignas(64) std::atomic<uint32_t> requests_active_{0};
-  std::atomic<uint32_t> retries_active_{0};
-  // Read on every connection release: kept off the line the per-request counters share.
-  alignas(64) std::atomic<uint32_t> pending_{0};
+  std::shared_ptr<PoolShared> shared_;
   std::mutex ejection_mutex_;
-  std::mutex wake_mutex_;
-  std::vector<uv_async_t*> wakes_;  // guarded by wake_mutex_
 };
 
 }  // namespace portico::upstream

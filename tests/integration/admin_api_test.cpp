@@ -846,6 +846,32 @@ TEST_F(AdminApi, TheAdminAddressChangesOnlyOnRestart) {
   EXPECT_FALSE(c.Connect(other, Ms{500})) << "something listens on the new admin address";
 }
 
+// A reload that moves the admin address (and drops the token) keeps the running address,
+// and with it the running token: the new config's token was only validated for its own
+// address, so taking it would let a token-less config open an admin port it never saw.
+TEST_F(AdminApi, AKeptAdminAddressKeepsItsToken) {
+  UseToken();
+  Start();
+  Vars next = vars_;
+  next["ADMIN"] = std::to_string(FreePort());
+  next["TOKEN"] = "";
+  next["HELLO"] = "two";
+  WriteConfig(Fill(kConfig, next));
+  std::optional<HttpResponse> r = admin_.Post("/-/reload");
+  ASSERT_TRUE(r) << admin_.error();
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  ASSERT_TRUE(proxy_->WaitForStderr("config generation 2 (", Ms{5000}));
+  EXPECT_EQ(Body(main_, "/hello"), "200 two");
+  admin_.set_token("");
+  r = admin_.Get("/-/healthz");
+  ASSERT_TRUE(r) << admin_.error();
+  EXPECT_EQ(r->status, 401) << "the kept address must keep requiring the token";
+  admin_.set_token(kToken);
+  r = admin_.Get("/-/healthz");
+  ASSERT_TRUE(r) << admin_.error();
+  EXPECT_EQ(r->status, 200);
+}
+
 // A SIGTERM right after a reload, before every worker has applied it: each worker reports
 // the switch through the main thread's async handle, which must outlive those reports
 // (Server keeps it until every worker has drained). It once crashed in uv_async_send.

@@ -38,7 +38,7 @@ TEST(PoolState, ConsecutiveGatewayFailuresEject) {
   EXPECT_FALSE(s.usable(0, 100));
   EXPECT_FALSE(s.usable(0, 1099));
   EXPECT_TRUE(s.usable(0, 1100)) << "the first ejection lasts base_ejection_time";
-  EXPECT_EQ(s.ejections_total.load(), 1u);
+  EXPECT_EQ(s.ejections_total().load(), 1u);
 }
 
 TEST(PoolState, ASuccessResetsTheCount) {
@@ -275,6 +275,8 @@ TEST(PoolStateReload, DroppingActiveChecksClearsTheirVerdict) {
   EXPECT_FALSE(checked.endpoint(0).active_healthy.load()) << "checks go on: the verdict stays";
   u.health_check.enabled = false;
   PoolState unchecked(u, &checked);
+  EXPECT_FALSE(unchecked.endpoint(0).active_healthy.load()) << "not before the reload commits";
+  unchecked.take_over();
   EXPECT_TRUE(unchecked.endpoint(0).active_healthy.load()) << "nothing would ever clear it";
 }
 
