@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the unit and integration suites
 # (ctest) in a Release build, then again under AddressSanitizer + UndefinedBehaviorSanitizer, and
-# the integration suite under ThreadSanitizer.
+# both again under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,10 +18,10 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
-# The threaded parts (workers, the main thread's health checks, shutdown) under
-# ThreadSanitizer: the integration suite drives them through the real binary.
+# The threaded parts under ThreadSanitizer: the integration suite drives workers, reloads,
+# health checks and shutdown through the real binary; unit tests hammer the state workers
+# share (pool state, rate-limit buckets) from several threads.
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPORTICO_SANITIZE=thread -DPORTICO_TESTS=ON \
   >/dev/null
-cmake --build build-tsan -j"$jobs" --target portico portico_integration
-TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
-  -L integration
+cmake --build build-tsan -j"$jobs" --target portico portico_integration portico_unit
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j"$jobs"
