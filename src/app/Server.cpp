@@ -315,6 +315,7 @@ ReloadOutcome Server::reload(const char* trigger) {
   for (size_t u = 0; u < runtime_->config().upstreams.size(); ++u)
     runtime_->pool_state(u).take_over();
   start_side_tasks();
+  watch_config();
   if (admin_) admin_->set_token(runtime_->config().admin.token);
   spdlog::set_level(spdlog::level::from_str(runtime_->config().log.level));
   ++history_.successes;

@@ -32,7 +32,7 @@ namespace {
 
 constexpr const char* kConfig = R"(workers: 2
 log: { level: info, access_log: off }
-reload: { watch: true, debounce: {{DEBOUNCE}} }
+reload: { watch: {{WATCH}}, debounce: {{DEBOUNCE}} }
 admin: { address: 127.0.0.1:{{ADMIN}} }
 listeners:
   - name: main
@@ -115,6 +115,7 @@ class ConfigWatch : public ::testing::Test {
   ConfigWatch() {
     vars_ = {{"MAIN", std::to_string(main_)},
              {"ADMIN", std::to_string(admin_port_)},
+             {"WATCH", "true"},
              {"DEBOUNCE", "50ms"},
              {"HELLO", "one"}};
   }
@@ -300,6 +301,22 @@ TEST_F(ConfigWatch, ChangedWatchSettingsKeepWatching) {
   ReplaceFile(proxy_->config_path(), three);
   ASSERT_TRUE(WaitForGeneration(3, three));
   EXPECT_EQ(Body("/hello"), "200 three");
+}
+
+// A reload that turns watching off stops it: a later change of the file is not applied
+// until something else reloads. (A negative: the proxy is given ten quiet periods.)
+TEST_F(ConfigWatch, WatchTurnedOffByAReloadStopsWatching) {
+  Start();
+  vars_["WATCH"] = "false";
+  const std::string two = Config("two");
+  ReplaceFile(proxy_->config_path(), two);
+  ASSERT_TRUE(WaitForGeneration(2, two));
+  const std::string three = Config("three");
+  ReplaceFile(proxy_->config_path(), three);
+  ASSERT_TRUE(proxy_->PauseWhileRunning(Ms{500}));
+  EXPECT_EQ(Body("/hello"), "200 two");
+  EXPECT_EQ(proxy_->Stderr().find("config generation 3"), std::string::npos)
+      << proxy_->DiagnosticTail();
 }
 
 // POST /-/reload applies the new file before the quiet period ends; the watcher then finds
