@@ -81,7 +81,7 @@ AdminResponse upstreams_page(AdminTarget& t) {
     w.key("endpoints").begin_array();
     for (size_t slot = 0; slot < pool.size(); ++slot) {
       const upstream::EndpointHealth& h = pool.endpoint(slot);
-      std::string label = pool.label(slot);
+      const std::string& label = pool.label(slot);
       bool present = h.present.load(std::memory_order_relaxed);
       uint64_t open = h.connections.load(std::memory_order_relaxed);
       uint64_t idle_now = idle[{ups[u].name, label}];

@@ -140,7 +140,7 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
       for (size_t slot = 0; slot < pool.size(); ++slot) {
         const upstream::EndpointHealth& h = pool.endpoint(slot);
         if (!h.present.load(std::memory_order_relaxed)) continue;
-        std::string label = pool.label(slot);
+        const std::string& label = pool.label(slot);
         sample({{"pool", ups[u].name}, {"endpoint", label}}, h);
       }
     }

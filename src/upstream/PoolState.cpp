@@ -1,6 +1,8 @@
 #include "upstream/PoolState.h"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 #include "upstream/NameSlots.h"
 
@@ -8,29 +10,34 @@ namespace portico::upstream {
 
 PoolState::PoolState(const config::Upstream& upstream, const PoolState* previous)
     : config_(upstream), shared_(previous ? previous->shared_ : std::make_shared<PoolShared>()) {
+  // An endpoint's identity is how it is written, "/N" added for its N-th repeat in the
+  // list: what a reload matches on, and (with "#k" for a name's slots) its label.
+  std::unordered_map<std::string_view, size_t> seen;
+  for (const config::Endpoint& ep : upstream.endpoints) {
+    size_t n = ++seen[ep.address.text];
+    ids_.push_back(n == 1 ? ep.address.text : ep.address.text + "/" + std::to_string(n));
+  }
+  std::unordered_map<std::string_view, size_t> before;  // the previous config's, by id
+  if (previous)
+    for (size_t e = 0; e < previous->ids_.size(); ++e) before.emplace(previous->ids_[e], e);
+
   for (size_t e = 0; e < upstream.endpoints.size(); ++e) {
     const config::Endpoint& ep = upstream.endpoints[e];
     first_slot_.push_back(endpoints_.size());
     size_t slots = ep.named ? kSlotsPerName : 1;
-    // The n-th endpoint written this way continues the n-th one of the previous config.
-    size_t nth = 0;
-    for (size_t before = 0; before < e; ++before)
-      nth += upstream.endpoints[before].named == ep.named &&
-             upstream.endpoints[before].address.text == ep.address.text;
-    if (size_t old = previous ? previous->find_endpoint(ep, nth) : npos; old != npos) {
-      addresses_.push_back(previous->addresses_[old]);
-      for (size_t k = 0; k < slots; ++k) {
-        endpoints_.push_back(previous->endpoints_[previous->first_slot_[old] + k]);
-        slot_endpoint_.push_back(e);
-      }
+    for (size_t k = 0; k < slots; ++k) {
+      slot_endpoint_.push_back(e);
+      labels_.push_back(ep.named ? ids_[e] + "#" + std::to_string(k) : ids_[e]);
+    }
+    if (auto old = before.find(ids_[e]); old != before.end()) {
+      addresses_.push_back(previous->addresses_[old->second]);
+      for (size_t k = 0; k < slots; ++k)
+        endpoints_.push_back(previous->endpoints_[previous->first_slot_[old->second] + k]);
       continue;
     }
     addresses_.push_back(std::make_shared<SlotAddresses>());
     addresses_.back()->slots.resize(slots);
-    for (size_t k = 0; k < slots; ++k) {
-      endpoints_.push_back(std::make_shared<EndpointHealth>());
-      slot_endpoint_.push_back(e);
-    }
+    for (size_t k = 0; k < slots; ++k) endpoints_.push_back(std::make_shared<EndpointHealth>());
     if (ep.named) {
       set_addresses(e, ep.resolved);
     } else {
@@ -50,26 +57,6 @@ void PoolState::take_over() {
       for (size_t k = 0; k < slot_count(e); ++k)
         endpoints_[first_slot_[e] + k]->active_healthy.store(true, std::memory_order_relaxed);
   }
-}
-
-size_t PoolState::find_endpoint(const config::Endpoint& ep, size_t nth) const {
-  for (size_t e = 0; e < config_.endpoints.size(); ++e)
-    if (config_.endpoints[e].named == ep.named &&
-        config_.endpoints[e].address.text == ep.address.text && nth-- == 0)
-      return e;
-  return npos;
-}
-
-std::string PoolState::label(size_t slot) const {
-  size_t e = slot_endpoint_[slot];
-  const config::Endpoint& ep = config_.endpoints[e];
-  std::string out = ep.address.text;
-  size_t repeat = 1;
-  for (size_t before = 0; before < e; ++before)
-    repeat += config_.endpoints[before].address.text == ep.address.text;
-  if (repeat > 1) out += "/" + std::to_string(repeat);
-  if (ep.named) out += "#" + std::to_string(slot - first_slot_[e]);
-  return out;
 }
 
 size_t PoolState::slot_count(size_t endpoint) const {

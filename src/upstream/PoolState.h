@@ -87,7 +87,7 @@ class PoolState {
   size_t slot_count(size_t endpoint) const;
   // A slot's name in metrics and on the admin API, unique in the pool: the endpoint as
   // written, "/2", "/3"... for its repeats in the list, and "#k" for a name's slots.
-  std::string label(size_t slot) const;
+  const std::string& label(size_t slot) const { return labels_[slot]; }
 
   // A slot's address, for connecting (lock-protected: read once per new connection).
   // False when the slot is empty.
@@ -147,14 +147,12 @@ class PoolState {
   std::atomic<uint64_t>& overflows_total() { return shared_->overflows_total; }
 
  private:
-  static constexpr size_t npos = ~size_t(0);
-  // The `nth` configured endpoint written as `ep` is (0 = the first), or npos.
-  size_t find_endpoint(const config::Endpoint& ep, size_t nth) const;
-
   const config::Upstream& config_;
   std::vector<std::shared_ptr<EndpointHealth>> endpoints_;  // per slot; atomics cannot move
   std::vector<size_t> slot_endpoint_;
   std::vector<size_t> first_slot_;
+  std::vector<std::string> ids_;     // per configured endpoint (see the constructor)
+  std::vector<std::string> labels_;  // per slot
   std::vector<std::shared_ptr<SlotAddresses>> addresses_;  // per configured endpoint
   std::atomic<uint64_t> address_epoch_{0};
   std::shared_ptr<PoolShared> shared_;
