@@ -5,10 +5,11 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libuv1-dev node-llhttp libssl-dev libyaml-cpp-dev
-          libspdlog-dev libfmt-dev libpcre2-dev libsystemd-dev curl)
+          libspdlog-dev libfmt-dev libpcre2-dev libsystemd-dev libhiredis-dev curl)
 if [[ "${1:-}" == "--tests" ]]; then
-  # systemd: the tests run `systemd-analyze verify` on the unit file.
-  packages+=(libgtest-dev systemd)
+  # systemd: the tests run `systemd-analyze verify` on the unit file. redis-server: the
+  # fleet-wide rate limit tests share their buckets through a real one.
+  packages+=(libgtest-dev systemd redis-server)
 fi
 
 missing=()
