@@ -19,6 +19,7 @@
 #include <tuple>
 
 #include "config/ValueParsers.h"
+#include "config/YamlReader.h"
 
 namespace portico::config {
 
@@ -33,38 +34,6 @@ std::string ConfigError::to_string() const {
 }
 
 namespace {
-
-// 1-based position in the file.
-struct Pos {
-  int line = 1;
-  int column = 1;
-};
-
-// A YAML node with where it is and how to name it in an error.
-struct Item {
-  YAML::Node node;
-  Pos pos;
-  std::string path;
-};
-
-struct Entry {
-  std::string key;
-  Pos key_pos;
-  Item value;
-};
-
-// The entries of a mapping in file order, looked up by key.
-struct Fields {
-  Item self;
-  std::vector<Entry> entries;
-
-  const Entry* find(std::string_view key) const {
-    for (const Entry& e : entries) {
-      if (e.key == key) return &e;
-    }
-    return nullptr;
-  }
-};
 
 struct UpstreamRef {
   std::string name;
@@ -108,26 +77,6 @@ constexpr std::array<RetryCondition, 6> kRetryConditions{{
     {"504", Retries::k504},
 }};
 
-Pos pos_of(const YAML::Node& node, Pos fallback) {
-  if (!node.IsDefined()) return fallback;
-  const YAML::Mark mark = node.Mark();
-  if (mark.is_null()) return fallback;
-  return {mark.line + 1, mark.column + 1};
-}
-
-std::string child_path(const std::string& parent, std::string_view key) {
-  if (parent.empty()) return std::string(key);
-  return parent + "." + std::string(key);
-}
-
-std::string index_path(const std::string& parent, size_t index) {
-  return parent + "[" + std::to_string(index) + "]";
-}
-
-std::string quoted(std::string_view text) {
-  return "'" + std::string(text) + "'";
-}
-
 // The shortest exact spelling, for messages that quote a limit the user may not have
 // written ("must be shorter than the interval (5s)" when the default applies).
 std::string format_duration(Duration d) {
@@ -137,56 +86,6 @@ std::string format_duration(Duration d) {
   if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
   if (ms % 1'000 == 0) return std::to_string(ms / 1'000) + "s";
   return std::to_string(ms) + "ms";
-}
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return "nothing (null)";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Scalar:
-      return quoted(node.Scalar());
-  }
-  return "an unknown node";
-}
-
-std::string join(std::initializer_list<std::string_view> words) {
-  std::string out;
-  for (std::string_view w : words) {
-    if (!out.empty()) out += ", ";
-    out += w;
-  }
-  return out;
-}
-
-template <size_t N>
-std::string join(const std::array<std::string_view, N>& words) {
-  std::string out;
-  for (std::string_view w : words) {
-    if (!out.empty()) out += ", ";
-    out += w;
-  }
-  return out;
-}
-
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const std::string& w : words) {
-    if (!out.empty()) out += ", ";
-    out += w;
-  }
-  return out;
-}
-
-std::string to_lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
 }
 
 std::string to_upper(std::string s) {
@@ -204,14 +103,6 @@ bool is_tchar(char c) {
 
 bool is_token(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
-}
-
-// Names end up in logs, stats labels and admin URLs, so they stay plain.
-bool is_valid_name(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == '-';
-  });
 }
 
 bool has_control_chars(std::string_view s) {
@@ -299,34 +190,12 @@ std::string read_file(const std::string& path, size_t max_bytes, std::string& ou
 
 // One pass over one document. Collects every error instead of stopping, so the parse
 // functions keep going with defaults after a bad value.
-class Loader {
+class Loader : public YamlReader {
  public:
-  explicit Loader(std::string file) : file_(std::move(file)) {}
-
-  std::vector<ConfigError> take_errors() {
-    std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
-    return std::move(errors_);
-  }
-
-  std::vector<ConfigError> take_warnings() {
-    std::stable_sort(warnings_.begin(), warnings_.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
-    return std::move(warnings_);
-  }
-
-  void error(Pos pos, std::string key, std::string message) {
-    errors_.push_back({file_, pos.line, pos.column, std::move(key), std::move(message)});
-  }
-
-  void warning(Pos pos, std::string key, std::string message) {
-    warnings_.push_back({file_, pos.line, pos.column, std::move(key), std::move(message), true});
-  }
+  using YamlReader::YamlReader;
 
   void load(const YAML::Node& root, Config& config) {
-    config.source = file_;
+    config.source = file();
     Item item{root, pos_of(root, {1, 1}), ""};
     std::optional<Fields> fields;
     if (root.IsNull()) {
@@ -365,214 +234,6 @@ class Loader {
   }
 
  private:
-  // ---- generic readers: each reports its own error and returns nullopt on failure ----
-
-  std::optional<Fields> read_fields(const Item& item,
-                                    std::initializer_list<std::string_view> allowed) {
-    auto entries = read_map(item);
-    if (!entries) return std::nullopt;
-    Fields fields{item, {}};
-    for (Entry& e : *entries) {
-      if (std::find(allowed.begin(), allowed.end(), e.key) == allowed.end()) {
-        error(e.key_pos, e.value.path,
-              "unknown key " + quoted(e.key) + " (expected one of: " + join(allowed) + ")");
-        continue;
-      }
-      fields.entries.push_back(std::move(e));
-    }
-    return fields;
-  }
-
-  // The entries of a mapping with free-form keys (respond headers), duplicates rejected:
-  // yaml-cpp keeps both, and silently using one of them would hide a mistake.
-  std::optional<std::vector<Entry>> read_map(const Item& item) {
-    if (!item.node.IsMap()) {
-      type_error(item, "a mapping");
-      return std::nullopt;
-    }
-    std::vector<Entry> entries;
-    std::map<std::string, Pos> seen;
-    for (auto it = item.node.begin(); it != item.node.end(); ++it) {
-      const YAML::Node key = it->first;
-      Pos key_pos = pos_of(key, item.pos);
-      if (!key.IsScalar()) {
-        error(key_pos, item.path, "keys must be strings, got " + describe(key));
-        continue;
-      }
-      const std::string& name = key.Scalar();
-      std::string path = child_path(item.path, name);
-      if (auto [first, inserted] = seen.emplace(name, key_pos); !inserted) {
-        error(key_pos, path,
-              "duplicate key " + quoted(name) + " (first given at line " +
-                  std::to_string(first->second.line) + ")");
-        continue;
-      }
-      const YAML::Node value = it->second;
-      // A null value's mark points past the key, often at the next line; the key is where
-      // the user should look.
-      Pos value_pos = value.IsNull() ? key_pos : pos_of(value, key_pos);
-      entries.push_back({name, key_pos, {value, value_pos, path}});
-    }
-    return entries;
-  }
-
-  const Entry* require(const Fields& fields, std::string_view key) {
-    const Entry* e = fields.find(key);
-    if (!e) {
-      error(fields.self.pos, child_path(fields.self.path, key),
-            "missing required key " + quoted(key));
-    }
-    return e;
-  }
-
-  void type_error(const Item& item, std::string_view expected) {
-    error(item.pos, item.path,
-          "expected " + std::string(expected) + ", got " + describe(item.node));
-  }
-
-  std::optional<std::vector<Item>> read_list(const Item& item, bool allow_empty = false) {
-    if (!item.node.IsSequence()) {
-      type_error(item, "a list");
-      return std::nullopt;
-    }
-    std::vector<Item> out;
-    size_t i = 0;
-    for (auto it = item.node.begin(); it != item.node.end(); ++it, ++i) {
-      const YAML::Node node = *it;
-      out.push_back({node, pos_of(node, item.pos), index_path(item.path, i)});
-    }
-    if (out.empty() && !allow_empty) {
-      error(item.pos, item.path, "must not be empty");
-      return std::nullopt;
-    }
-    return out;
-  }
-
-  // A scalar or a list of scalars: `host: a.com` and `host: [a.com, b.com]` both work.
-  std::optional<std::vector<Item>> read_one_or_list(const Item& item) {
-    if (item.node.IsScalar()) return std::vector<Item>{item};
-    if (!item.node.IsSequence()) {
-      type_error(item, "a string or a list of strings");
-      return std::nullopt;
-    }
-    return read_list(item);
-  }
-
-  std::optional<std::string> read_string(const Item& item) {
-    if (!item.node.IsScalar()) {
-      type_error(item, "a string");
-      return std::nullopt;
-    }
-    return item.node.Scalar();
-  }
-
-  std::optional<std::string> read_nonempty_string(const Item& item) {
-    auto s = read_string(item);
-    if (s && s->empty()) {
-      error(item.pos, item.path, "must not be empty");
-      return std::nullopt;
-    }
-    return s;
-  }
-
-  std::optional<std::string> read_name(const Item& item) {
-    auto s = read_string(item);
-    if (!s) return std::nullopt;
-    if (!is_valid_name(*s)) {
-      error(item.pos, item.path,
-            "invalid name " + quoted(*s) + " (use letters, digits, '_', '.' and '-')");
-      return std::nullopt;
-    }
-    return s;
-  }
-
-  std::optional<int64_t> read_int(const Item& item, int64_t min, int64_t max) {
-    std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    if (!item.node.IsScalar()) {
-      type_error(item, range);
-      return std::nullopt;
-    }
-    const std::string& text = item.node.Scalar();
-    int64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || end != text.data() + text.size() ||
-        (ec != std::errc{} && ec != std::errc::result_out_of_range)) {
-      type_error(item, range);
-      return std::nullopt;
-    }
-    if (ec == std::errc::result_out_of_range || value < min || value > max) {
-      error(item.pos, item.path, "must be " + range + ", got " + text);
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  std::optional<bool> read_bool(const Item& item) {
-    if (item.node.IsScalar()) {
-      const std::string lower = to_lower(item.node.Scalar());
-      if (lower == "true") return true;
-      if (lower == "false") return false;
-    }
-    type_error(item, "true or false");
-    return std::nullopt;
-  }
-
-  std::optional<Duration> read_duration(const Item& item, bool allow_zero) {
-    if (!item.node.IsScalar()) {
-      type_error(item, "a duration such as '10s' or '250ms'");
-      return std::nullopt;
-    }
-    auto d = parse_duration(item.node.Scalar());
-    if (!d) {
-      error(item.pos, item.path, d.error);
-      return std::nullopt;
-    }
-    if (!allow_zero && d->count() == 0) {
-      error(item.pos, item.path, "must be greater than 0");
-      return std::nullopt;
-    }
-    return *d;
-  }
-
-  std::optional<uint64_t> read_size(const Item& item) {
-    if (!item.node.IsScalar()) {
-      type_error(item, "a size such as '65536' or '64KiB'");
-      return std::nullopt;
-    }
-    auto s = parse_size(item.node.Scalar());
-    if (!s) {
-      error(item.pos, item.path, s.error);
-      return std::nullopt;
-    }
-    return *s;
-  }
-
-  // A whole percentage from min% to max% ("10%" or 10).
-  std::optional<uint32_t> read_percent(const Item& item, uint32_t min, uint32_t max) {
-    const std::string range =
-        "a percentage from " + std::to_string(min) + "% to " + std::to_string(max) + "%";
-    if (!item.node.IsScalar()) {
-      type_error(item, range);
-      return std::nullopt;
-    }
-    auto p = parse_percent(item.node.Scalar());
-    if (!p) {
-      error(item.pos, item.path, p.error);
-      return std::nullopt;
-    }
-    if (*p < min || *p > max) {
-      error(item.pos, item.path, "must be " + range + ", got " + item.node.Scalar());
-      return std::nullopt;
-    }
-    return *p;
-  }
-
-  std::optional<uint32_t> read_u32(const Item& item, int64_t min, int64_t max) {
-    auto n = read_int(item, min, max);
-    if (!n) return std::nullopt;
-    return static_cast<uint32_t>(*n);
-  }
-
   std::optional<std::string> read_regex(const Item& item) {
     auto pattern = read_string(item);
     if (!pattern) return std::nullopt;
@@ -581,30 +242,6 @@ class Loader {
       return std::nullopt;
     }
     return pattern;
-  }
-
-  // Reports a second key of a group that allows only one ("path" vs "path_prefix").
-  // Returns the first one present, in file order.
-  const Entry* exclusive(const Fields& fields, std::initializer_list<std::string_view> keys) {
-    const Entry* first = nullptr;
-    for (const Entry& e : fields.entries) {
-      if (std::find(keys.begin(), keys.end(), e.key) == keys.end()) continue;
-      if (!first) {
-        first = &e;
-        continue;
-      }
-      std::string list;
-      size_t i = 0;
-      for (std::string_view k : keys) {
-        if (i > 0) list += (i + 1 == keys.size()) ? " and " : ", ";
-        list += quoted(k);
-        ++i;
-      }
-      error(e.key_pos, e.value.path,
-            "only one of " + list + " may be given (" + quoted(first->key) +
-                " is already at line " + std::to_string(first->key_pos.line) + ")");
-    }
-    return first;
   }
 
   // ---- the schema ----
@@ -741,8 +378,8 @@ class Loader {
   std::optional<std::string> read_token_file(const Item& item, const std::string& path) {
     std::string full = path;
     if (path.front() != '/') {
-      const size_t slash = file_.rfind('/');
-      if (slash != std::string::npos) full = file_.substr(0, slash + 1) + path;
+      const size_t slash = file().rfind('/');
+      if (slash != std::string::npos) full = file().substr(0, slash + 1) + path;
     }
     std::string text;
     if (std::string why = read_file(full, kMaxTokenFileBytes, text); !why.empty()) {
@@ -1519,10 +1156,6 @@ class Loader {
       upstream.endpoints.push_back(std::move(endpoint));
     }
   }
-
-  std::string file_;
-  std::vector<ConfigError> errors_;
-  std::vector<ConfigError> warnings_;
 };
 
 }  // namespace
