@@ -25,6 +25,7 @@ struct RouteSum {
     uint64_t bucket(size_t i) const { return buckets[i]; }
     uint64_t sum_us() const { return sum; }
   } duration;
+  uint64_t rate_allowed = 0, rate_limited = 0;
 };
 
 struct OverheadSum {
@@ -62,6 +63,8 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
       for (size_t i = 0; i < sum.duration.buckets.size(); ++i)
         sum.duration.buckets[i] += s.duration.bucket(i);
       sum.duration.sum += s.duration.sum_us();
+      sum.rate_allowed += s.rate_allowed.value();
+      sum.rate_limited += s.rate_limited.value();
     });
     w->each_endpoint(
         [&](const std::string& p, const std::string& e, const stats::EndpointStats& s) {
@@ -94,6 +97,16 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
   for (const auto& [k, s] : routes)
     out.histogram("portico_request_duration_seconds", {{"listener", k.first}, {"route", k.second}},
                   s.duration);
+  out.family("portico_rate_limit_decisions_total", "counter",
+             "Decisions of the route's rate_limit filters: allowed, or limited (answered 429). "
+             "Routes appear once a rate limit has decided for them.");
+  for (const auto& [k, s] : routes) {
+    if (s.rate_allowed + s.rate_limited == 0) continue;
+    out.sample("portico_rate_limit_decisions_total",
+               {{"listener", k.first}, {"route", k.second}, {"result", "allowed"}}, s.rate_allowed);
+    out.sample("portico_rate_limit_decisions_total",
+               {{"listener", k.first}, {"route", k.second}, {"result", "limited"}}, s.rate_limited);
+  }
   out.family("portico_proxy_overhead_seconds", "histogram",
              "Time spent in Portico for a proxied request, without the wait for the upstream: "
              "validating, routing and writing the upstream head, and relaying the response head.");

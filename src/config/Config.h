@@ -8,10 +8,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace portico::filters {
+class FilterConfig;
+}
 
 namespace portico::config {
 
@@ -63,6 +68,16 @@ struct Respond {
   std::string body;
 };
 
+// One entry of a `filters:` list: a filter by name, parsed by its own parser (filters/).
+struct FilterSpec {
+  std::string name;
+  SourceMark mark;
+  // The filter's config as written, normalised: two specs with the same identity behave
+  // the same, so state built for one (buckets, breakers) carries over a reload to the other.
+  std::string identity;
+  std::shared_ptr<const filters::FilterConfig> config;
+};
+
 struct Route {
   std::string name;
   SourceMark mark;
@@ -70,6 +85,8 @@ struct Route {
   std::string upstream;                     // set when the route proxies
   std::optional<Respond> respond;           // set when the route answers by itself
   std::optional<std::string> host_rewrite;  // Host header sent upstream instead of the client's
+  // The route's own filters; unset: the listener's (`filters: []` turns them off).
+  std::optional<std::vector<FilterSpec>> filters;
 };
 
 struct Listener {
@@ -77,6 +94,7 @@ struct Listener {
   SourceMark mark;
   SocketAddress address;
   Limits limits;
+  std::vector<FilterSpec> filters;  // the default for routes without their own
   std::vector<Route> routes;
 };
 

@@ -20,6 +20,8 @@
 
 #include "config/ValueParsers.h"
 #include "config/YamlReader.h"
+#include "filters/FilterContext.h"
+#include "filters/FilterRegistry.h"
 
 namespace portico::config {
 
@@ -404,7 +406,7 @@ class Loader : public YamlReader {
     for (const Item& element : *list) {
       Listener listener;
       listener.mark = {element.pos.line, element.pos.column};
-      auto fields = read_fields(element, {"name", "address", "limits", "routes"});
+      auto fields = read_fields(element, {"name", "address", "limits", "filters", "routes"});
       if (!fields) continue;
 
       if (const Entry* e = require(*fields, "name")) {
@@ -438,8 +440,50 @@ class Loader : public YamlReader {
         }
       }
       if (const Entry* e = fields->find("limits")) parse_limits(e->value, listener.limits);
+      if (const Entry* e = fields->find("filters")) parse_filters(e->value, listener.filters);
       if (const Entry* e = require(*fields, "routes")) parse_routes(e->value, listener, refs);
       config.listeners.push_back(std::move(listener));
+    }
+  }
+
+  // A list of one-key mappings, `- NAME: {config}`, each handed to its filter's parser.
+  void parse_filters(const Item& item, std::vector<FilterSpec>& specs) {
+    auto list = read_list(item, true);
+    if (!list) return;
+    if (list->size() > filters::FilterContext::kMaxFilters) {
+      error(item.pos, item.path,
+            "at most " + std::to_string(filters::FilterContext::kMaxFilters) +
+                " filters per route, got " + std::to_string(list->size()));
+      return;
+    }
+    for (const Item& element : *list) {
+      auto entries = read_map(element);
+      if (!entries) continue;
+      if (entries->size() != 1) {
+        error(element.pos, element.path,
+              "each filter is a mapping with one key, its name (e.g. '- rate_limit: {...}'), got " +
+                  std::to_string(entries->size()) + " keys");
+        continue;
+      }
+      const Entry& e = entries->front();
+      const filters::FilterType* type = filters::find_filter_type(e.key);
+      if (!type) {
+        std::vector<std::string> names;
+        for (const filters::FilterType& t : filters::filter_types()) names.emplace_back(t.name);
+        error(e.key_pos, e.value.path,
+              "unknown filter " + quoted(e.key) + " (expected one of: " + join(names) + ")");
+        continue;
+      }
+      auto config = type->parse(*this, e.value);
+      if (!config) continue;
+      YAML::Emitter out;
+      out.SetMapFormat(YAML::Flow);
+      out.SetSeqFormat(YAML::Flow);
+      out << e.value.node;
+      specs.push_back({e.key,
+                       {e.key_pos.line, e.key_pos.column},
+                       e.key + " " + std::string(out.c_str()),
+                       std::move(config)});
     }
   }
 
@@ -475,7 +519,8 @@ class Loader : public YamlReader {
     for (const Item& element : *list) {
       Route route;
       route.mark = {element.pos.line, element.pos.column};
-      auto fields = read_fields(element, {"name", "match", "upstream", "respond", "host_rewrite"});
+      auto fields =
+          read_fields(element, {"name", "match", "filters", "upstream", "respond", "host_rewrite"});
       if (!fields) continue;
 
       if (const Entry* e = require(*fields, "name")) {
@@ -490,6 +535,8 @@ class Loader : public YamlReader {
         }
       }
       if (const Entry* e = fields->find("match")) parse_match(e->value, route.match);
+      if (const Entry* e = fields->find("filters"))
+        parse_filters(e->value, route.filters.emplace());
 
       const Entry* target = exclusive(*fields, {"upstream", "respond"});
       if (!target) {

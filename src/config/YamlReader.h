@@ -80,6 +80,7 @@ class YamlReader {
   explicit YamlReader(std::string file) : file_(std::move(file)) {}
 
   const std::string& file() const { return file_; }
+  size_t error_count() const { return errors_.size(); }
   // In file order.
   std::vector<ConfigError> take_errors();
 

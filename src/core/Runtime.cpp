@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "filters/FilterConfig.h"
 #include "http/HeadWriter.h"
 #include "upstream/NameSlots.h"
 
@@ -26,7 +27,7 @@ const CompiledListener* Runtime::listener_at(const config::SocketAddress& addres
 }
 
 std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runtime* previous) {
-  auto rt = std::make_shared<Runtime>(Key{});
+  auto rt = std::make_shared<Runtime>(Key{}, previous);
   rt->config_ = std::move(config);
   for (const config::Upstream& u : rt->config_.upstreams) {
     int old = previous ? previous->upstream_index(u.name) : -1;
@@ -56,6 +57,7 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runti
       if (r.respond) {
         std::vector<http::Header> hs;
         for (const auto& [k, v] : r.respond->headers) hs.push_back({k, v});
+        cr.respond_headers = hs;
         for (int close = 0; close < 2; ++close)
           for (int head = 0; head < 2; ++head)
             http::write_local_response(cr.respond[close][head], r.respond->status, hs,
@@ -68,10 +70,30 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runti
           throw std::invalid_argument("route '" + r.name + "': unknown upstream '" + r.upstream +
                                       "'");
       }
+      const auto& specs = r.filters ? *r.filters : l.filters;
+      std::vector<std::shared_ptr<const filters::Filter>> chain;
+      for (const config::FilterSpec& spec : specs) {
+        filters::FilterSite site{
+            .identity = spec.identity,
+            .listener = l.name,
+            .route = r.name,
+            .listener_default = !r.filters,
+            .upstream = r.upstream,
+            .pool = cr.upstream >= 0 ? rt->pools_[size_t(cr.upstream)].get() : nullptr,
+            .states = &rt->filter_states_};
+        try {
+          chain.push_back(spec.config->build(site));
+        } catch (const std::invalid_argument& e) {
+          throw std::invalid_argument("route '" + r.name + "': filter '" + spec.name +
+                                      "': " + e.what());
+        }
+      }
+      cr.filters = filters::FilterChain(std::move(chain));
       cl.routes.push_back(std::move(cr));
     }
     rt->listeners_.push_back(std::move(cl));
   }
+  rt->filter_states_.forget_previous();
   return rt;
 }
 

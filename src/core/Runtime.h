@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "config/Config.h"
+#include "filters/FilterChain.h"
+#include "filters/FilterStates.h"
 #include "router/Router.h"
 #include "upstream/Balancer.h"
 #include "upstream/PoolState.h"
@@ -19,6 +21,8 @@ struct CompiledRoute {
   int upstream = -1;  // index into Runtime::config.upstreams, or -1 for `respond:`
   // `respond:` answers, serialised once: [keep-alive, close] x [GET, HEAD].
   std::string respond[2][2];
+  std::vector<http::Header> respond_headers;  // for answers built per request (filters add)
+  filters::FilterChain filters;               // the route's own, or the listener's default
 };
 
 struct CompiledListener {
@@ -38,7 +42,8 @@ class Runtime {
                                               const Runtime* previous = nullptr);
 
   struct Key {};  // only build() makes one; public so make_shared can reach the constructor
-  explicit Runtime(Key) {}
+  explicit Runtime(Key, const Runtime* previous)
+      : filter_states_(previous ? &previous->filter_states_ : nullptr) {}
 
   const config::Config& config() const { return config_; }
   const std::vector<CompiledListener>& listeners() const { return listeners_; }
@@ -56,6 +61,8 @@ class Runtime {
   std::vector<CompiledListener> listeners_;
   std::vector<std::shared_ptr<upstream::PoolState>> pools_;
   std::vector<std::shared_ptr<const upstream::BalancerPlan>> plans_;
+  // Filters' shared state by identity; refers to the previous config's only while building.
+  filters::FilterStates filter_states_;
 };
 
 }  // namespace portico::core

@@ -86,6 +86,7 @@ void write_client_response_head(std::string& out, const ClientResponse& resp,
     if (resp.drop_transfer_encoding && iequals(h.name, "transfer-encoding")) continue;
     append_header(out, h.name, h.value);
   }
+  out.append(resp.added_lines);
   if (resp.close)
     out.append("Connection: close\r\n"sv);
   else if (resp.keep_alive_http10)
@@ -94,7 +95,8 @@ void write_client_response_head(std::string& out, const ClientResponse& resp,
 }
 
 void write_local_response(std::string& out, int status, std::span<const Header> extra_headers,
-                          std::string_view body, bool close, bool head_only) {
+                          std::string_view body, bool close, bool head_only,
+                          std::string_view added_lines) {
   out.clear();
   append_status_line(out, status, status_text(status));
   bool has_type = false;
@@ -102,6 +104,7 @@ void write_local_response(std::string& out, int status, std::span<const Header> 
     has_type = has_type || iequals(h.name, "content-type");
     append_header(out, h.name, h.value);
   }
+  out.append(added_lines);
   bool bodyless = status < 200 || status == 204 || status == 304;
   if (!has_type && !body.empty() && !bodyless) out.append("Content-Type: text/plain\r\n"sv);
   if (!bodyless) fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", body.size());

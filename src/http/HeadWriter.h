@@ -39,13 +39,16 @@ struct ClientResponse {
   bool close = false;                   // add Connection: close
   bool keep_alive_http10 = false;       // add Connection: keep-alive for an HTTP/1.0 client
   bool drop_transfer_encoding = false;  // the body is de-chunked for an HTTP/1.0 client
+  std::string_view added_lines;         // "Name: value\r\n" lines filters add
 };
 
 void write_client_response_head(std::string& out, const ClientResponse& resp,
                                 std::span<const Header> headers, const ConnectionTokens& conn);
 
 // A complete response Portico answers by itself (errors, `respond:` routes).
+// `added_lines` are whole "Name: value\r\n" lines (from filters).
 void write_local_response(std::string& out, int status, std::span<const Header> extra_headers,
-                          std::string_view body, bool close, bool head_only);
+                          std::string_view body, bool close, bool head_only,
+                          std::string_view added_lines = {});
 
 }  // namespace portico::http

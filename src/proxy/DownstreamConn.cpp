@@ -139,7 +139,7 @@ void DownstreamConn::arm_timer(Tag tag) {
 uv_buf_t DownstreamConn::on_alloc() {
   if (in_ && end_ == in_.capacity()) {
     uint64_t max_head = limits().max_header_bytes;
-    if (parsed_ == end_ && !head_in_progress()) {
+    if (parsed_ == end_ && !head_in_progress() && !holds_head()) {
       in_.reset();
     } else if (head_in_progress() && in_.capacity() <= max_head) {
       // A head larger than the block: grow once to the largest head we accept (pieces
@@ -160,12 +160,16 @@ bool DownstreamConn::head_in_progress() const {
   return ex_ && !body_flowing_ && pause_ == Pause::None && !failed_;
 }
 
+bool DownstreamConn::holds_head() const {
+  return ex_ && ex_->filter.paused();
+}
+
 void DownstreamConn::settle_buffer() {
   // Keep only what this connection still needs (a partial head, bytes not yet parsed)
   // in a block of its own, and hand the worker's read buffer back.
   if (!in_) return;
   bool head = head_in_progress();
-  uint32_t keep_from = head ? 0 : parsed_;
+  uint32_t keep_from = head || holds_head() ? 0 : parsed_;
   if (keep_from == end_ || failed_) {
     in_.reset();
     parsed_ = end_ = 0;
@@ -205,6 +209,7 @@ void DownstreamConn::begin_request() {
   }
   ex_ = worker_.take_exchange();
   ex_->reset();
+  ex_->filter.reset(this);
   parser_.start_message(&ex_->head);
   // uv_hrtime is clock_gettime through the vDSO: no system call, microsecond-true durations
   // in the access log (the loop clock only has milliseconds).
@@ -293,7 +298,7 @@ void DownstreamConn::pump_once() {
 
 void DownstreamConn::update_reading() {
   if (closing_) return;
-  bool full = in_ && end_ == in_.capacity() && parsed_ < end_ &&
+  bool full = in_ && end_ == in_.capacity() && (parsed_ < end_ || holds_head()) &&
               !(head_in_progress() && in_.capacity() <= limits().max_header_bytes);
   bool want = !upstream_write_pending_ && !failed_ && !full;
   if (want && !reading_) {
@@ -359,6 +364,10 @@ void DownstreamConn::on_request_head() {
   if (host_count > 1) return reject(400, "more than one Host header");
   if (host_count == 0 && !ex.http10) return reject(400, "HTTP/1.1 request without Host");
   std::string_view host = !authority.empty() ? authority : host_header ? host_header->value : "";
+  // Kept as offsets: a filter may pause the request, and the buffer move meanwhile.
+  ex.host_at = {uint32_t(host.data() - base), uint32_t(host.size())};
+  ex.target_at = {uint32_t(target.data() - base), uint32_t(target.size())};
+  if (host.empty()) ex.host_at = {};
 
   if (const http::Header* expect = http::find_header(headers, "expect")) {
     if (!http::iequals(expect->value, "100-continue")) return reject(417, "unsupported Expect");
@@ -394,11 +403,80 @@ void DownstreamConn::on_request_head() {
     return;
   }
   ex.route = listener_->route_for(route);
-  if (route->respond) {
-    bool close = close_after_ || must_close_after_local_answer();
-    respond_prebuilt(ex.route->respond[close][ex.head_request], route->respond->status);
+  ex.trace_continued = trace_continued;
+  ex.phase_ns = head_ns;
+  if (ex.route->filters.empty()) return forward_request();
+  fill_filter_context();
+  after_request_filters(ex.route->filters.run_request(ex.filter));
+}
+
+void DownstreamConn::fill_filter_context() {
+  Exchange& ex = *ex_;
+  const char* base = in_.data();
+  filters::FilterContext& f = ex.filter;
+  f.method = ex.head.method(base);
+  std::string_view target = ex.target_at.in(base);
+  size_t q = target.find('?');
+  f.path = target.substr(0, q);
+  f.query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  f.host = ex.host_at.in(base);
+  f.client_ip = std::string_view(client_ip_, client_ip_len_);
+  f.headers = ex.head.headers();
+  f.listener = listener_->config->name;
+  f.route = ex.route->route->name;
+  f.now_ns = uv_hrtime();
+  f.route_stats = &runtime_->route_stats(*listener_, ex.route);
+}
+
+void DownstreamConn::after_request_filters(filters::Verdict verdict) {
+  Exchange& ex = *ex_;
+  switch (verdict) {
+    case filters::Verdict::Continue:
+      forward_request();
+      break;
+    case filters::Verdict::Respond:
+      respond_local(ex.filter.local_status(), false, ex.filter.local_body());
+      break;
+    case filters::Verdict::Pause:
+      ex.overhead_ns += uv_hrtime() - ex.phase_ns;  // waiting is not Portico's own time
+      break;
+  }
+}
+
+void DownstreamConn::resume_filters(filters::Verdict verdict) {
+  if (!ex_ || closing_ || !ex_->filter.paused()) return;
+  Exchange& ex = *ex_;
+  ex.phase_ns = uv_hrtime();
+  ex.head.finish(in_.data());  // the buffer may have moved while the filter waited
+  fill_filter_context();
+  after_request_filters(ex.route->filters.resume(ex.filter, verdict));
+  pump();
+}
+
+void DownstreamConn::respond_route() {
+  Exchange& ex = *ex_;
+  const config::Respond& respond = *ex.route->route->respond;
+  ex.route->filters.run_response(ex.filter, respond.status);
+  bool close = close_after_ || must_close_after_local_answer();
+  if (ex.filter.response_headers().empty()) {
+    respond_prebuilt(ex.route->respond[close][ex.head_request], respond.status);
     return;
   }
+  http::write_local_response(ex.response_head, respond.status, ex.route->respond_headers,
+                             respond.body, close, ex.head_request, ex.filter.response_headers());
+  respond_prebuilt(ex.response_head, respond.status);
+}
+
+void DownstreamConn::forward_request() {
+  Exchange& ex = *ex_;
+  const config::Route* route = ex.route->route;
+  if (route->respond) return respond_route();
+  char* base = in_.data();
+  const auto& headers = ex.head.headers();
+  std::string_view method = ex.head.method(base);
+  std::string_view target = ex.target_at.in(base);
+  std::string_view host = ex.host_at.in(base);
+  bool trace_continued = ex.trace_continued;
 
   std::array<char, 36> generated;
   std::string_view new_id;
@@ -414,9 +492,9 @@ void DownstreamConn::on_request_head() {
   ex.pool = &runtime_->upstream(ex.route->upstream);
   ex.pool->state().request_started();
   ex.counted_active = true;
-  ex.hash =
-      upstream::request_hash(ex.pool->config().hash_key,
-                             {view.path, std::string_view(client_ip_, client_ip_len_), headers});
+  ex.hash = upstream::request_hash(
+      ex.pool->config().hash_key,
+      {target.substr(0, target.find('?')), std::string_view(client_ip_, client_ip_len_), headers});
   if (core::DeadlineList* total = ex.pool->total_timeouts()) {
     ex.total_timer.set_handler(this);
     ex.total_timer.set_tag(kTotalTimeout);
@@ -440,8 +518,8 @@ void DownstreamConn::on_request_head() {
                             .traceparent = {ex.traceparent.data(), ex.traceparent.size()},
                             .drop_tracestate = !trace_continued};
   http::write_upstream_request_head(ex.upstream_head, req, headers, ex.conn);
-  // Portico's own time: validating, routing, picking and building the upstream head.
-  ex.overhead_ns = uv_hrtime() - head_ns;
+  // Portico's own time: validating, routing, filters, picking and building the upstream head.
+  ex.overhead_ns += uv_hrtime() - ex.phase_ns;
   if (ex.endpoint)
     connect_upstream(false);
   else
@@ -699,6 +777,7 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head, st
     }
     ex.status = head->status;
     ex.response_started = true;
+    ex.filter.outcome = {filters::UpstreamOutcome::Kind::Response, head->status};
     bool close = close_after_ || !ex.keep_alive || worker_.draining();
     bool dechunk = false;
     if (head->has_body && !head->chunked && !head->has_content_length) close = true;
@@ -715,11 +794,16 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head, st
       pump();
       return;
     }
-    http::ClientResponse r{head->status, head->reason, close, ex.http10 && !close, dechunk};
+    ex.route->filters.run_response(ex.filter, head->status);
+    http::ClientResponse r{head->status,        head->reason, close,
+                           ex.http10 && !close, dechunk,      ex.filter.response_headers()};
     http::write_client_response_head(ex.response_head, r, head->headers, tokens);
     bufs[n++] = uv_buf_init(ex.response_head.data(), unsigned(ex.response_head.size()));
   }
-  if (!body.empty()) bufs[n++] = uv_buf_init(const_cast<char*>(body.data()), unsigned(body.size()));
+  if (!body.empty()) {
+    bufs[n++] = uv_buf_init(const_cast<char*>(body.data()), unsigned(body.size()));
+    if (!ex.route->filters.empty()) ex.route->filters.run_body(ex.filter, body);
+  }
   if (complete) {
     ex.response_complete = true;
     ex.total_timer.cancel();
@@ -760,6 +844,13 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
   }
   ex.pool->state().record(ex.endpoint->index(), upstream::Outcome::GatewayFailure,
                           worker_.timers().now());
+  using K = filters::UpstreamOutcome::Kind;
+  ex.filter.outcome.kind =
+      failure == upstream::Failure::Connect || failure == upstream::Failure::ConnectTimeout
+          ? K::ConnectFailure
+      : failure == upstream::Failure::ResponseTimeout ? K::Timeout
+      : failure == upstream::Failure::BadResponse     ? K::BadResponse
+                                                      : K::Reset;
   using R = config::Retries;
   uint32_t on =
       failure == upstream::Failure::Connect || failure == upstream::Failure::ConnectTimeout
@@ -794,14 +885,19 @@ bool DownstreamConn::must_close_after_local_answer() const {
          (ex.expect_continue && !ex.request_complete);
 }
 
-void DownstreamConn::respond_local(int status, bool close) {
+void DownstreamConn::respond_local(int status, bool close, std::string_view body) {
   Exchange& ex = *ex_;
   if (close || must_close_after_local_answer()) close_after_ = true;
-  std::string_view reason = http::status_text(status);
-  std::string body;
-  body.reserve(reason.size() + 1);
-  body.append(reason).append("\n");
-  http::write_local_response(ex.response_head, status, {}, body, close_after_, ex.head_request);
+  std::string text;
+  if (body.empty()) {
+    std::string_view reason = http::status_text(status);
+    text.reserve(reason.size() + 1);
+    text.append(reason).append("\n");
+    body = text;
+  }
+  if (ex.route) ex.route->filters.run_response(ex.filter, status);
+  http::write_local_response(ex.response_head, status, {}, body, close_after_, ex.head_request,
+                             ex.filter.response_headers());
   ex.status = status;
   ex.response_started = ex.response_complete = true;
   ex.total_timer.cancel();
@@ -909,6 +1005,7 @@ void DownstreamConn::finish_exchange() {
                 std::string_view(ex.request_id.data(), ex.request_id_len),
                 ex.has_traceparent ? http::trace_id_of(ex.traceparent) : std::string_view{}});
   }
+  if (ex.route) ex.route->filters.run_done(ex.filter);
   detach_upstream(false);
   release_upstream_accounting();
   bool close = close_after_ || !ex.keep_alive || !ex.request_complete || worker_.draining();
@@ -1007,6 +1104,7 @@ void DownstreamConn::close() {
   listener_stats_->open.sub();
   if (ex_) {
     record_stats(*ex_, (uv_hrtime() - ex_->start_ns) / 1000);
+    if (ex_->route) ex_->route->filters.run_done(ex_->filter);
     detach_upstream(true);
     release_upstream_accounting();
     worker_.return_exchange(std::move(ex_));

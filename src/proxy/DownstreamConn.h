@@ -15,6 +15,7 @@
 #include "core/Timers.h"
 #include "core/Transport.h"
 #include "core/WorkerRuntime.h"
+#include "filters/Filter.h"
 #include "http/MessageParser.h"
 #include "proxy/Exchange.h"
 #include "upstream/UpstreamConn.h"
@@ -31,6 +32,7 @@ class DownstreamConn final : public core::TransportEvents,
                              public upstream::UpstreamClient,
                              public http::MessageParser::BodySink,
                              public upstream::ConnectionWaiter,
+                             public filters::FilterHost,
                              public core::ListHook<DownstreamConn> {
  public:
   static void open(core::Worker& worker, std::shared_ptr<core::WorkerRuntime> runtime,
@@ -67,6 +69,8 @@ class DownstreamConn final : public core::TransportEvents,
   bool on_body_data(const char* at, size_t n) override;
   // upstream::ConnectionWaiter
   bool on_connection_slot() override;
+  // filters::FilterHost
+  void resume_filters(filters::Verdict verdict) override;
 
  private:
   enum Tag {
@@ -84,6 +88,14 @@ class DownstreamConn final : public core::TransportEvents,
   void pump_once();
   void begin_request();
   void on_request_head();
+  // The route's filters' view of the request, over the read buffer as it is now.
+  void fill_filter_context();
+  void after_request_filters(filters::Verdict verdict);
+  // The filters let the request through: answer it (`respond:`) or send it upstream.
+  void forward_request();
+  void respond_route();
+  // Whether the read buffer must keep the request head (a filter has it paused).
+  bool holds_head() const;
   bool choose_endpoint(int avoid);
   void end_attempt();
   void release_upstream_accounting();
@@ -99,7 +111,8 @@ class DownstreamConn final : public core::TransportEvents,
   void respond_unavailable(const char* why);
   void flush_upstream(uint32_t body_from, uint32_t body_to);
   bool must_close_after_local_answer() const;
-  void respond_local(int status, bool close);
+  // `body` empty: the status text.
+  void respond_local(int status, bool close, std::string_view body = {});
   void respond_prebuilt(const std::string& bytes, int status);
   void write_client(const uv_buf_t* bufs, unsigned count, const core::BufRef& pin);
   void after_client_write();

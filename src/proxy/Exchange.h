@@ -11,6 +11,7 @@
 
 #include "core/Runtime.h"
 #include "core/Timers.h"
+#include "filters/FilterContext.h"
 #include "http/ConnectionTokens.h"
 #include "http/HeadCollector.h"
 #include "http/TraceContext.h"
@@ -45,7 +46,9 @@ struct Exchange {
     bytes_in = bytes_out = body_bytes = 0;
     start_ns = overhead_ns = 0;
     request_id_len = 0;
-    has_traceparent = false;
+    has_traceparent = trace_continued = false;
+    host_at = target_at = {};
+    phase_ns = 0;
     keep_alive = http10 = has_body = expect_continue = head_request = false;
     head_sent_upstream = request_complete = response_started = response_complete = false;
     retried = up_request_done = false;
@@ -54,7 +57,7 @@ struct Exchange {
   // Heap bytes held by reusable capacity.
   size_t footprint() const {
     return head.footprint() + method.capacity() + target.capacity() + upstream_head.capacity() +
-           response_head.capacity();
+           response_head.capacity() + filter.footprint();
   }
 
   http::HeadCollector head;
@@ -87,7 +90,12 @@ struct Exchange {
   size_t request_id_len = 0;
   http::Traceparent traceparent{};  // the one sent upstream (its trace id is logged)
   bool has_traceparent = false;
-  bool keep_alive = false;  // the client wants the connection kept
+  bool trace_continued = false;   // the client sent a valid traceparent
+  http::Span host_at;             // the request's host (authority or Host) in the read buffer
+  http::Span target_at;           // its origin-form target in the read buffer
+  uint64_t phase_ns = 0;          // when Portico's current stretch of work began (overhead)
+  filters::FilterContext filter;  // the route's filters' view of this request
+  bool keep_alive = false;        // the client wants the connection kept
   bool http10 = false;
   bool has_body = false;
   bool expect_continue = false;

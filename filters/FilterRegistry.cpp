@@ -1,0 +1,27 @@
+#include "filters/FilterRegistry.h"
+
+#include <array>
+
+#include "filters/rate_limit/RateLimitConfig.h"
+
+namespace portico::filters {
+
+namespace {
+
+constexpr std::array<FilterType, 1> kFilterTypes{{
+    {"rate_limit", parse_rate_limit},
+}};
+
+}  // namespace
+
+std::span<const FilterType> filter_types() {
+  return kFilterTypes;
+}
+
+const FilterType* find_filter_type(std::string_view name) {
+  for (const FilterType& t : kFilterTypes)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+}  // namespace portico::filters
