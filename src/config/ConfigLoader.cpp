@@ -37,12 +37,6 @@ std::string ConfigError::to_string() const {
 
 namespace {
 
-struct UpstreamRef {
-  std::string name;
-  Pos pos;
-  std::string path;
-};
-
 constexpr int kMaxWorkers = 1024;
 constexpr uint64_t kMinHeaderBytes = 1024;
 constexpr uint64_t kMaxHeaderBytes = 1024 * 1024;
@@ -225,6 +219,7 @@ class Loader : public YamlReader {
     std::set<std::string> defined;
     if (const Entry* e = fields->find("upstreams")) parse_upstreams(e->value, config, defined);
 
+    refs.insert(refs.end(), upstream_refs().begin(), upstream_refs().end());
     for (const UpstreamRef& ref : refs) {
       if (defined.count(ref.name)) continue;
       std::string hint =

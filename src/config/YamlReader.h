@@ -51,6 +51,12 @@ struct Fields {
   }
 };
 
+struct UpstreamRef {
+  std::string name;
+  Pos pos;
+  std::string path;
+};
+
 // Where a node is, or `fallback` when yaml-cpp has no mark for it.
 Pos pos_of(const YAML::Node& node, Pos fallback);
 std::string child_path(const std::string& parent, std::string_view key);
@@ -81,6 +87,11 @@ class YamlReader {
 
   const std::string& file() const { return file_; }
   size_t error_count() const { return errors_.size(); }
+  // A name that must be one of the config's upstreams (checked once all are read).
+  void refer_to_upstream(std::string name, Pos pos, std::string path) {
+    upstream_refs_.push_back({std::move(name), pos, std::move(path)});
+  }
+  const std::vector<UpstreamRef>& upstream_refs() const { return upstream_refs_; }
   // In file order.
   std::vector<ConfigError> take_errors();
 
@@ -133,6 +144,7 @@ class YamlReader {
   std::string file_;
   std::vector<ConfigError> errors_;
   std::vector<ConfigError> warnings_;
+  std::vector<UpstreamRef> upstream_refs_;
 };
 
 }  // namespace portico::config
