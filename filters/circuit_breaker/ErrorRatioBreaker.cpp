@@ -1,12 +1,15 @@
 #include "filters/circuit_breaker/ErrorRatioBreaker.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace portico::filters {
 namespace {
 
 // The phase word, high bits first: state 2 | phase number 30 | probes in flight 16 |
-// probes succeeded 16. The probe counts are zero outside half-open.
+// probes succeeded 16. Probes in flight may be from an earlier phase, and may still be
+// running while open; probes succeeded are this half-open phase's. Both are zero while
+// closed: closing takes every slot succeeding.
 constexpr int kProbeBits = 16;
 constexpr int kNumberBits = 30;
 constexpr uint64_t kProbeMask = (uint64_t(1) << kProbeBits) - 1;
@@ -17,11 +20,17 @@ constexpr int kStateShift = kNumberShift + kNumberBits;
 static_assert(kStateShift + 2 == 64);
 static_assert(kMaxHalfOpenRequests <= kProbeMask);
 
+uint32_t next_number(uint32_t number) {
+  return uint32_t((number + 1) & kNumberMask);
+}
+
 struct Phase {
   BreakerState state;
   uint32_t number;  // modulo 2^kNumberBits
   uint32_t in_flight = 0;
   uint32_t succeeded = 0;
+  // The same probes in flight, in another state.
+  Phase with(BreakerState next_state) const { return {next_state, next_number(number), in_flight}; }
 };
 
 Phase unpack(uint64_t word) {
@@ -32,10 +41,6 @@ Phase unpack(uint64_t word) {
 uint64_t pack(const Phase& p) {
   return uint64_t(p.state) << kStateShift | (uint64_t(p.number) & kNumberMask) << kNumberShift |
          uint64_t(p.in_flight) << kInFlightShift | p.succeeded;
-}
-
-uint32_t next_number(uint32_t number) {
-  return uint32_t((number + 1) & kNumberMask);
 }
 
 BreakerPolicy clamped(BreakerPolicy policy) {
@@ -65,7 +70,7 @@ Admission ErrorRatioBreaker::admit(uint64_t now_ms) {
       case BreakerState::Open: {
         if (!open_for_passed(now_ms)) break;
         // No lock: turning half-open changes nothing but the phase word.
-        uint64_t half_open = pack({BreakerState::HalfOpen, next_number(phase.number)});
+        uint64_t half_open = pack(phase.with(BreakerState::HalfOpen));
         if (phase_word_.compare_exchange_strong(word, half_open, std::memory_order_acq_rel,
                                                 std::memory_order_acquire)) {
           half_opened_total_.fetch_add(1, std::memory_order_relaxed);
@@ -74,8 +79,9 @@ Admission ErrorRatioBreaker::admit(uint64_t now_ms) {
         continue;  // as half-open, or as whatever another thread made it
       }
       case BreakerState::HalfOpen: {
-        // A slot is used until its probe fails, is abandoned, or the phase ends: a
-        // succeeded probe keeps it, so exactly half_open_requests successes close.
+        // A slot is held until its probe is handed back, even past the end of its phase;
+        // a succeeded one stays taken for the rest of the phase, so exactly
+        // half_open_requests successes close.
         if (phase.in_flight + phase.succeeded >= policy_.half_open_requests) break;
         Phase taken = phase;
         ++taken.in_flight;
@@ -91,8 +97,8 @@ Admission ErrorRatioBreaker::admit(uint64_t now_ms) {
   }
 }
 
-void ErrorRatioBreaker::record(Admission admission, bool failure, uint64_t now_ms) {
-  switch (admission.kind_) {
+void ErrorRatioBreaker::record(Admission& admission, bool failure, uint64_t now_ms) {
+  switch (std::exchange(admission.kind_, Admission::Kind::Rejected)) {
     case Admission::Kind::Rejected:
       return;
     case Admission::Kind::Allowed:
@@ -113,7 +119,7 @@ void ErrorRatioBreaker::record_allowed(uint32_t phase, bool failure, uint64_t no
   // Judged after successes too: a success can bring the window up to min_requests.
   if (counts.requests >= policy_.min_requests &&
       double(counts.failures) / double(counts.requests) >= policy_.failure_ratio) {
-    open(phase, now_ms);
+    open(phase, now_ms, false);
   }
 }
 
@@ -121,18 +127,16 @@ void ErrorRatioBreaker::record_probe(uint32_t phase, bool failure, uint64_t now_
   uint64_t word = phase_word_.load(std::memory_order_acquire);
   for (;;) {
     Phase current = unpack(word);
-    // in_flight == 0: handed back twice; ignored rather than taking another probe's slot.
-    if (current.state != BreakerState::HalfOpen || current.number != phase ||
-        current.in_flight == 0) {
-      return;
+    if (current.state != BreakerState::HalfOpen || current.number != phase) {
+      return release_probe();  // its phase has ended: it only gives its slot back
     }
-    if (failure) return open(phase, now_ms);
+    if (failure) return open(phase, now_ms, true);
     Phase next = current;
     --next.in_flight;
     ++next.succeeded;
     // The last success: every slot has succeeded, so no other probe is in flight.
     bool closes = next.succeeded >= policy_.half_open_requests;
-    if (closes) next = {BreakerState::Closed, next_number(phase)};
+    if (closes) next = next.with(BreakerState::Closed);
     if (phase_word_.compare_exchange_weak(word, pack(next), std::memory_order_acq_rel,
                                           std::memory_order_acquire)) {
       if (closes) closed_total_.fetch_add(1, std::memory_order_relaxed);
@@ -141,15 +145,17 @@ void ErrorRatioBreaker::record_probe(uint32_t phase, bool failure, uint64_t now_
   }
 }
 
-void ErrorRatioBreaker::abandon(Admission admission) {
-  if (admission.kind_ != Admission::Kind::Probe) return;
+void ErrorRatioBreaker::abandon(Admission& admission) {
+  if (std::exchange(admission.kind_, Admission::Kind::Rejected) == Admission::Kind::Probe) {
+    release_probe();
+  }
+}
+
+void ErrorRatioBreaker::release_probe() {
   uint64_t word = phase_word_.load(std::memory_order_acquire);
   for (;;) {
     Phase current = unpack(word);
-    if (current.state != BreakerState::HalfOpen || current.number != admission.phase_ ||
-        current.in_flight == 0) {
-      return;
-    }
+    if (current.in_flight == 0) return;  // cannot happen while each is handed back once
     --current.in_flight;
     if (phase_word_.compare_exchange_weak(word, pack(current), std::memory_order_acq_rel,
                                           std::memory_order_acquire)) {
@@ -158,18 +164,24 @@ void ErrorRatioBreaker::abandon(Admission admission) {
   }
 }
 
-void ErrorRatioBreaker::open(uint32_t phase, uint64_t now_ms) {
+void ErrorRatioBreaker::open(uint32_t phase, uint64_t now_ms, bool failed_probe) {
   std::lock_guard lock(open_mutex_);
   uint64_t word = phase_word_.load(std::memory_order_acquire);
   for (;;) {
     Phase current = unpack(word);
-    if (current.number != phase || current.state == BreakerState::Open) return;
+    if (current.number != phase) {
+      // Moved on meanwhile; the failed probe still gives its slot back.
+      if (failed_probe) release_probe();
+      return;
+    }
     // Stored before the phase word is released, so whoever sees this open phase reads
     // when it started (or a later start, once it has ended: harmless).
     opened_at_ms_.store(now_ms, std::memory_order_relaxed);
+    Phase next = current.with(BreakerState::Open);
+    if (failed_probe && next.in_flight > 0) --next.in_flight;
     // Only probe counts change under us (half-open), so this loops at most a few times.
-    if (phase_word_.compare_exchange_weak(word, pack({BreakerState::Open, next_number(phase)}),
-                                          std::memory_order_acq_rel, std::memory_order_acquire)) {
+    if (phase_word_.compare_exchange_weak(word, pack(next), std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
       opened_total_.fetch_add(1, std::memory_order_relaxed);
       return;
     }

@@ -13,12 +13,16 @@
 // Every admission belongs to the phase it was decided in (a phase lasts from one
 // transition to the next). Its outcome only counts in that phase: a request admitted while
 // closed that ends after the breaker opened, or after it closed again, changes nothing,
-// and only the probes of the current half-open phase decide how it ends.
+// and only the probes of the current half-open phase decide how it ends. Probes in flight
+// are counted across phases, though: a probe still running when another one reopened the
+// breaker keeps its slot in the next half-open phase, so the upstream never has more than
+// half_open_requests probes at once.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <utility>
 
 #include "filters/circuit_breaker/BreakerPolicy.h"
 #include "filters/circuit_breaker/RollingWindow.h"
@@ -27,9 +31,10 @@ namespace portico::filters {
 
 enum class BreakerState { Closed, Open, HalfOpen };
 
-// What admit() decided for one request. Each admitted one must be handed back exactly once,
-// to record() when the request produced an outcome or to abandon() when it did not; a
-// probe that is never handed back holds its slot until the breaker next opens.
+// What admit() decided for one request. Each admitted one must be handed back once, to
+// record() when the request produced an outcome or to abandon() when it did not: a probe
+// holds its slot until then. Move-only, and left Rejected when handed back or moved from,
+// so no outcome is handed back twice (that would free a slot another probe holds).
 class Admission {
  public:
   enum class Kind {
@@ -39,6 +44,14 @@ class Admission {
   };
 
   Admission() = default;  // Rejected: a placeholder that record() and abandon() ignore
+  Admission(Admission&& other) noexcept
+      : kind_(std::exchange(other.kind_, Kind::Rejected)), phase_(other.phase_) {}
+  Admission& operator=(Admission&& other) noexcept {
+    kind_ = std::exchange(other.kind_, Kind::Rejected);
+    phase_ = other.phase_;
+    return *this;
+  }
+
   Kind kind() const { return kind_; }
   bool admitted() const { return kind_ != Kind::Rejected; }
 
@@ -67,17 +80,21 @@ class ErrorRatioBreaker {
 
   // Closed: Allowed. Open: Rejected until open_for has passed since it opened, then the
   // breaker turns half-open. Half-open: Probe while fewer than half_open_requests probes
-  // are in flight or have succeeded, else Rejected.
+  // are in flight (from this phase or an earlier one) or have succeeded, else Rejected.
   Admission admit(uint64_t now_ms);
-  // The outcome of an admitted request. Allowed, in the closed phase it was admitted in:
-  // counted in the window, and the breaker opens when the window holds min_requests and
-  // failures reach failure_ratio. Probe, in the half-open phase it was admitted in: a
-  // failure reopens (for open_for from now), the half_open_requests-th success closes with
-  // an empty window. Anything else (Rejected, or a phase that has ended) is ignored.
-  void record(Admission admission, bool failure, uint64_t now_ms);
-  // An admitted request that produced no outcome (the client left, it was answered
-  // locally): a probe of the current phase gives its slot back; anything else is ignored.
-  void abandon(Admission admission);
+  // Hands back the outcome of an admitted request; `admission` is left Rejected.
+  // - Allowed, in the closed phase it was admitted in: counted in the window; the breaker
+  //   opens when the window holds min_requests and failures reach failure_ratio. From an
+  //   earlier phase: ignored.
+  // - Probe, in the half-open phase it was admitted in: a failure reopens (for open_for
+  //   from now), the half_open_requests-th success closes with an empty window. From an
+  //   earlier phase: decides nothing, but frees its slot.
+  // - Rejected: ignored.
+  void record(Admission& admission, bool failure, uint64_t now_ms);
+  // Hands back an admitted request that produced no outcome (the client left, it was
+  // answered locally); `admission` is left Rejected. A probe frees its slot, so another
+  // request can probe; anything else is ignored.
+  void abandon(Admission& admission);
 
   // The state admit() would act on now: open turns half-open once open_for has passed,
   // even before the next admit() makes the transition.
@@ -92,13 +109,15 @@ class ErrorRatioBreaker {
  private:
   void record_allowed(uint32_t phase, bool failure, uint64_t now_ms);
   void record_probe(uint32_t phase, bool failure, uint64_t now_ms);
+  void release_probe();
   bool open_for_passed(uint64_t now_ms) const;
-  // Moves from `phase` (closed or half-open) to open, unless another thread moved it on.
-  void open(uint32_t phase, uint64_t now_ms);
+  // Moves from `phase` (closed or half-open) to open, unless another thread moved it on;
+  // `failed_probe`: the failing probe's slot is freed by the same move.
+  void open(uint32_t phase, uint64_t now_ms, bool failed_probe);
 
   const BreakerPolicy policy_;
-  // State, phase number and half-open probe counts in one word (see ErrorRatioBreaker.cpp),
-  // so taking a probe slot and leaving the phase cannot interleave. Read on every
+  // State, phase number and probe counts in one word (see ErrorRatioBreaker.cpp), so
+  // taking a probe slot and leaving the phase cannot interleave. Read on every
   // admission: kept off the lines written per outcome.
   alignas(64) std::atomic<uint64_t> phase_word_{0};
   alignas(64) std::atomic<uint64_t> rejected_total_{0};
