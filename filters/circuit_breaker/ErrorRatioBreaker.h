@@ -2,8 +2,9 @@
 // ratio of failed requests in a rolling window reaches the policy's, rejects while open,
 // then lets a few probes through (half-open) and closes when they all succeed.
 //
-// Time is passed in (milliseconds of a monotonic clock; workers' clocks may differ by a
-// little, and an earlier reading than one seen before counts as that one).
+// Time is passed in: milliseconds of a monotonic clock, read by each worker, so readings
+// may differ a little. A reading earlier than the opening counts as the opening itself;
+// outcomes count in the window at the time given (see RollingWindow).
 //
 // Thread-safe. The request path takes no lock: admitting is one atomic load while closed,
 // one compare-and-swap for a probe; recording an outcome is one compare-and-swap on the
@@ -35,6 +36,7 @@ enum class BreakerState { Closed, Open, HalfOpen };
 // record() when the request produced an outcome or to abandon() when it did not: a probe
 // holds its slot until then. Move-only, and left Rejected when handed back or moved from,
 // so no outcome is handed back twice (that would free a slot another probe holds).
+// Assigning over an admitted one loses it, as dropping it does.
 class Admission {
  public:
   enum class Kind {
