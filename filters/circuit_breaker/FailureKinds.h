@@ -1,0 +1,38 @@
+// What counts as a failure for a circuit breaker: which response statuses, and which ways
+// an attempt can end without a response. Independent of the proxy's own types; the filter
+// maps how an attempt ended onto AttemptResult.
+#pragma once
+
+#include <bitset>
+
+namespace portico::filters {
+
+// How one attempt on the upstream ended.
+enum class AttemptResult {
+  Response,        // a response head arrived; its status decides
+  ConnectFailure,  // no connection to the upstream
+  Timeout,         // no (complete) response in time
+  Reset,           // the connection closed or broke before the response was complete
+};
+
+struct FailureKinds {
+  // Counts 500-599 and every transport failure.
+  FailureKinds();
+  // Only 502, 503 and 504 (what a gateway says about the server behind it) and every
+  // transport failure: an application's own 500s leave the breaker alone.
+  static FailureKinds gateway_errors();
+
+  // Adds first..last (inclusive) to the failing statuses; codes outside 100-599 are ignored.
+  FailureKinds& add_statuses(int first, int last);
+
+  std::bitset<600> statuses;  // indexed by status code
+  bool connect_failure = true;
+  bool timeout = true;
+  bool reset = true;
+};
+
+// Whether an attempt that ended with `result` (and `status`, when it is a Response) is a
+// failure for the breaker. A status outside 100-599 is never one.
+bool counts_as_failure(const FailureKinds& kinds, AttemptResult result, int status);
+
+}  // namespace portico::filters
