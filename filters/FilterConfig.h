@@ -3,6 +3,7 @@
 // uses it when a config is compiled.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +27,8 @@ struct FilterSite {
   std::string_view upstream;            // the route's pool ("" when it answers itself)
   upstream::PoolState* pool = nullptr;  // that pool's shared state
   FilterStates* states = nullptr;       // where shared state is kept across reloads
+  // The index of an upstream by name in this config, or -1.
+  std::function<int(std::string_view)> upstream_index;
 };
 
 class FilterConfig {

@@ -81,6 +81,11 @@ class FilterContext {
   // on_request itself.
   void resume(Verdict verdict) { host_->resume_filters(verdict); }
 
+  // ---- routing ----
+  // The upstream to send the request to instead of the route's (an index in the config's
+  // upstreams), or -1.
+  int upstream = -1;
+
   // ---- the outcome, for on_done ----
   UpstreamOutcome outcome;
 
@@ -95,6 +100,7 @@ class FilterContext {
     local_status_ = 0;
     local_body_.clear();
     outcome = {};
+    upstream = -1;
   }
   bool paused() const { return paused_; }
   int local_status() const { return local_status_; }

@@ -2,14 +2,16 @@
 
 #include <array>
 
+#include "filters/circuit_breaker/CircuitBreakerConfig.h"
 #include "filters/rate_limit/RateLimitConfig.h"
 
 namespace portico::filters {
 
 namespace {
 
-constexpr std::array<FilterType, 1> kFilterTypes{{
+constexpr std::array<FilterType, 2> kFilterTypes{{
     {"rate_limit", parse_rate_limit},
+    {"circuit_breaker", parse_circuit_breaker},
 }};
 
 }  // namespace

@@ -56,6 +56,10 @@ class Admission {
 
   Kind kind() const { return kind_; }
   bool admitted() const { return kind_ != Kind::Rejected; }
+  // As one word, for a filter's per-request slot (FilterSlot). Unpack a word once: the
+  // admission it holds must be handed back once.
+  uint64_t pack() const { return uint64_t(kind_) << 32 | phase_; }
+  static Admission unpack(uint64_t word) { return {Kind(word >> 32), uint32_t(word)}; }
 
  private:
   friend class ErrorRatioBreaker;

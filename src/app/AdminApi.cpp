@@ -9,6 +9,7 @@
 #include "admin/JsonWriter.h"
 #include "app/ConfigJson.h"
 #include "app/MetricsReport.h"
+#include "filters/circuit_breaker/CircuitBreakerState.h"
 
 namespace portico::app {
 
@@ -57,6 +58,43 @@ AdminResponse config_page(AdminTarget& t) {
   return json(200, w.take());
 }
 
+const char* breaker_state_name(filters::BreakerState s) {
+  switch (s) {
+    case filters::BreakerState::Closed:
+      return "closed";
+    case filters::BreakerState::Open:
+      return "open";
+    case filters::BreakerState::HalfOpen:
+      return "half_open";
+  }
+  return "";
+}
+
+// The pool's circuit breaker, or null when it has none.
+void write_breaker(JsonWriter& w, const filters::CircuitBreakerState* b, uint64_t now_ms) {
+  w.key("circuit_breaker");
+  if (!b) {
+    w.value(nullptr);
+    return;
+  }
+  w.begin_object();
+  w.member("overloaded_total", b->overloaded_total.load(std::memory_order_relaxed));
+  w.member("fallbacks_total", b->fallbacks_total.load(std::memory_order_relaxed));
+  if (b->breaker) {
+    filters::BreakerCounters c = b->breaker->counters();
+    filters::WindowCounts window = b->breaker->window_counts(now_ms);
+    w.member("state", breaker_state_name(b->breaker->state(now_ms)));
+    w.member("open_for_ms", b->breaker->retry_after_ms(now_ms));
+    w.member("window_requests", window.requests);
+    w.member("window_failures", window.failures);
+    w.member("opened_total", c.opened_total);
+    w.member("half_opened_total", c.half_opened_total);
+    w.member("closed_total", c.closed_total);
+    w.member("rejected_total", c.rejected_total);
+  }
+  w.end_object();
+}
+
 AdminResponse upstreams_page(AdminTarget& t) {
   // Idle connections are per worker: their sum, by pool and endpoint label.
   std::map<std::pair<std::string, std::string>, uint64_t> idle;
@@ -78,6 +116,7 @@ AdminResponse upstreams_page(AdminTarget& t) {
     w.member("pending", pool.pending());
     w.member("ejections_total", pool.ejections_total().load(std::memory_order_relaxed));
     w.member("overflows_total", pool.overflows_total().load(std::memory_order_relaxed));
+    write_breaker(w, pool.breaker(), now_ms);
     w.key("endpoints").begin_array();
     for (size_t slot = 0; slot < pool.size(); ++slot) {
       const upstream::EndpointHealth& h = pool.endpoint(slot);

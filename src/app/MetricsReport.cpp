@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "filters/circuit_breaker/CircuitBreakerState.h"
 #include "stats/PrometheusText.h"
 
 namespace portico::app {
@@ -47,6 +48,56 @@ struct ListenerSum {
 };
 
 constexpr std::array<const char*, 5> kClasses{"1xx", "2xx", "3xx", "4xx", "5xx"};
+
+}  // namespace
+
+namespace {
+
+// Each pool's circuit breaker: its state (one series per state, 1 for the current one),
+// transitions, and the requests it refused.
+void write_breakers(stats::PrometheusText& out, const core::Runtime& runtime) {
+  uint64_t now_ms = uv_hrtime() / 1'000'000;
+  const auto& ups = runtime.config().upstreams;
+  auto each = [&](auto f) {
+    for (size_t u = 0; u < ups.size(); ++u)
+      if (const filters::CircuitBreakerState* b = runtime.pool_state(u).breaker())
+        f(ups[u].name, *b);
+  };
+  out.family("portico_circuit_breaker_state", "gauge",
+             "The pool's error-ratio breaker: 1 for its current state (closed, open, half_open).");
+  each([&](const std::string& pool, const filters::CircuitBreakerState& b) {
+    if (!b.breaker) return;
+    filters::BreakerState s = b.breaker->state(now_ms);
+    out.sample("portico_circuit_breaker_state", {{"pool", pool}, {"state", "closed"}},
+               s == filters::BreakerState::Closed ? uint64_t(1) : uint64_t(0));
+    out.sample("portico_circuit_breaker_state", {{"pool", pool}, {"state", "open"}},
+               s == filters::BreakerState::Open ? uint64_t(1) : uint64_t(0));
+    out.sample("portico_circuit_breaker_state", {{"pool", pool}, {"state", "half_open"}},
+               s == filters::BreakerState::HalfOpen ? uint64_t(1) : uint64_t(0));
+  });
+  out.family("portico_circuit_breaker_transitions_total", "counter",
+             "Transitions of the pool's error-ratio breaker, by the state entered.");
+  each([&](const std::string& pool, const filters::CircuitBreakerState& b) {
+    if (!b.breaker) return;
+    filters::BreakerCounters c = b.breaker->counters();
+    out.sample("portico_circuit_breaker_transitions_total", {{"pool", pool}, {"to", "open"}},
+               c.opened_total);
+    out.sample("portico_circuit_breaker_transitions_total", {{"pool", pool}, {"to", "half_open"}},
+               c.half_opened_total);
+    out.sample("portico_circuit_breaker_transitions_total", {{"pool", pool}, {"to", "closed"}},
+               c.closed_total);
+  });
+  out.family("portico_circuit_breaker_rejected_total", "counter",
+             "Requests the breaker kept from the pool, by reason: open (answered or sent to "
+             "the fallback) or overloaded (max_requests, max_pending).");
+  each([&](const std::string& pool, const filters::CircuitBreakerState& b) {
+    if (b.breaker)
+      out.sample("portico_circuit_breaker_rejected_total", {{"pool", pool}, {"reason", "open"}},
+                 b.breaker->counters().rejected_total);
+    out.sample("portico_circuit_breaker_rejected_total", {{"pool", pool}, {"reason", "overloaded"}},
+               b.overloaded_total.load(std::memory_order_relaxed));
+  });
+}
 
 }  // namespace
 
@@ -107,6 +158,7 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
     out.sample("portico_rate_limit_decisions_total",
                {{"listener", k.first}, {"route", k.second}, {"result", "limited"}}, s.rate_limited);
   }
+  write_breakers(out, runtime);
   out.family("portico_proxy_overhead_seconds", "histogram",
              "Time spent in Portico for a proxied request, without the wait for the upstream: "
              "validating, routing and writing the upstream head, and relaying the response head.");

@@ -322,4 +322,63 @@ const Entry* YamlReader::exclusive(const Fields& fields,
   return first;
 }
 
+// RFC 9110 token characters: what header names and methods are made of.
+bool is_tchar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
+}
+
+bool has_control_chars(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t') || u == 0x7f;
+  });
+}
+
+void read_respond(YamlReader& r, const Item& item, Respond& respond) {
+  auto fields = r.read_fields(item, {"status", "headers", "body"});
+  if (!fields) return;
+  if (const Entry* e = fields->find("status")) {
+    if (auto status = r.read_int(e->value, 100, 599)) respond.status = static_cast<int>(*status);
+  }
+  if (const Entry* e = fields->find("headers")) {
+    if (auto entries = r.read_map(e->value)) {
+      for (const Entry& h : *entries) {
+        if (!is_token(h.key)) {
+          r.error(h.key_pos, h.value.path, "invalid header name " + quoted(h.key));
+          continue;
+        }
+        const std::string lower = to_lower(h.key);
+        if (lower == "content-length" || lower == "transfer-encoding") {
+          r.error(h.key_pos, h.value.path,
+                  quoted(h.key) + " is set by portico from the body; remove it");
+          continue;
+        }
+        auto value = r.read_string(h.value);
+        if (!value) continue;
+        if (has_control_chars(*value)) {
+          r.error(h.value.pos, h.value.path, "header values cannot contain control characters");
+          continue;
+        }
+        respond.headers.emplace_back(h.key, *value);
+      }
+    }
+  }
+  if (const Entry* e = fields->find("body")) {
+    if (auto body = r.read_string(e->value)) {
+      const int s = respond.status;
+      if (!body->empty() && (s < 200 || s == 204 || s == 304)) {
+        r.error(e->value.pos, e->value.path,
+                "a " + std::to_string(s) + " response cannot have a body");
+      } else {
+        respond.body = *body;
+      }
+    }
+  }
+}
+
 }  // namespace portico::config

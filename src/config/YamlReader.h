@@ -78,6 +78,9 @@ std::string join(const std::array<std::string_view, N>& words) {
 std::string to_lower(std::string s);
 // Names end up in logs, stats labels and admin URLs, so they stay plain.
 bool is_valid_name(std::string_view s);
+// RFC 9110 tokens: what header names and methods are made of.
+bool is_token(std::string_view s);
+bool has_control_chars(std::string_view s);
 
 // Each reader reports its own error and returns nullopt on failure, so parsing goes on
 // with defaults after a bad value and one run reports every problem.
@@ -146,5 +149,8 @@ class YamlReader {
   std::vector<ConfigError> warnings_;
   std::vector<UpstreamRef> upstream_refs_;
 };
+
+// `respond:`-shaped settings (status, headers, body), for the core and for filters.
+void read_respond(YamlReader& reader, const Item& item, Respond& respond);
 
 }  // namespace portico::config

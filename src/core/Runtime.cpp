@@ -80,7 +80,8 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runti
             .listener_default = !r.filters,
             .upstream = r.upstream,
             .pool = cr.upstream >= 0 ? rt->pools_[size_t(cr.upstream)].get() : nullptr,
-            .states = &rt->filter_states_};
+            .states = &rt->filter_states_,
+            .upstream_index = [&rt](std::string_view name) { return rt->upstream_index(name); }};
         try {
           chain.push_back(spec.config->build(site));
         } catch (const std::invalid_argument& e) {

@@ -489,7 +489,8 @@ void DownstreamConn::forward_request() {
     http::write_traceparent(ex.traceparent, nullptr, worker_.trace_ids());
     ex.has_traceparent = true;
   }
-  ex.pool = &runtime_->upstream(ex.route->upstream);
+  // A filter may have chosen another pool (a breaker's fallback).
+  ex.pool = &runtime_->upstream(ex.filter.upstream >= 0 ? ex.filter.upstream : ex.route->upstream);
   ex.pool->state().request_started();
   ex.counted_active = true;
   ex.hash = upstream::request_hash(
@@ -629,7 +630,7 @@ void DownstreamConn::wait_for_connection() {
   }
   if (!ex.pool->enqueue(this)) {
     ex.pool->state().overflows_total().fetch_add(1, std::memory_order_relaxed);
-    respond_unavailable("every endpoint is at max_connections and max_pending requests wait");
+    respond_unavailable("every endpoint is at max_connections and max_pending requests wait", true);
     return;
   }
   spdlog::debug("route {}: {} {} waits for a connection (every endpoint at max_connections)",
@@ -688,9 +689,11 @@ void DownstreamConn::retry() {
   connect_upstream(false);
 }
 
-void DownstreamConn::respond_unavailable(const char* why) {
+void DownstreamConn::respond_unavailable(const char* why, bool overloaded) {
   Exchange& ex = *ex_;
   spdlog::warn("route {}: 503 for {} {}: {}", ex.route->route->name, ex.method, ex.target, why);
+  // As Envoy's x-envoy-overloaded: the pool's limits, not its health, refused the request.
+  if (overloaded) ex.filter.add_response_header("x-portico-overloaded", "true");
   end_attempt();
   respond_local(503, ex.has_body && !ex.request_complete);
   pump();  // a bodiless request completes (and the exchange ends) once parsing resumes
@@ -1005,7 +1008,10 @@ void DownstreamConn::finish_exchange() {
                 std::string_view(ex.request_id.data(), ex.request_id_len),
                 ex.has_traceparent ? http::trace_id_of(ex.traceparent) : std::string_view{}});
   }
-  if (ex.route) ex.route->filters.run_done(ex.filter);
+  if (ex.route) {
+    ex.filter.now_ns = uv_hrtime();
+    ex.route->filters.run_done(ex.filter);
+  }
   detach_upstream(false);
   release_upstream_accounting();
   bool close = close_after_ || !ex.keep_alive || !ex.request_complete || worker_.draining();
@@ -1054,7 +1060,7 @@ void DownstreamConn::on_timeout(int tag) {
       if (!ex_) break;
       ex_->pool->dequeue(this);
       ex_->pool->state().overflows_total().fetch_add(1, std::memory_order_relaxed);
-      respond_unavailable("no connection became free within timeouts.queue");
+      respond_unavailable("no connection became free within timeouts.queue", true);
       break;
     case kTotalTimeout:
       on_total_timeout();
@@ -1104,7 +1110,10 @@ void DownstreamConn::close() {
   listener_stats_->open.sub();
   if (ex_) {
     record_stats(*ex_, (uv_hrtime() - ex_->start_ns) / 1000);
-    if (ex_->route) ex_->route->filters.run_done(ex_->filter);
+    if (ex_->route) {
+      ex_->filter.now_ns = uv_hrtime();
+      ex_->route->filters.run_done(ex_->filter);
+    }
     detach_upstream(true);
     release_upstream_accounting();
     worker_.return_exchange(std::move(ex_));

@@ -108,7 +108,8 @@ class DownstreamConn final : public core::TransportEvents,
   void on_total_timeout();
   bool can_retry(uint32_t on);
   void retry();
-  void respond_unavailable(const char* why);
+  // 503; `overloaded`: a limit refused it (x-portico-overloaded), not the pool's health.
+  void respond_unavailable(const char* why, bool overloaded = false);
   void flush_upstream(uint32_t body_from, uint32_t body_to);
   bool must_close_after_local_answer() const;
   // `body` empty: the status text.

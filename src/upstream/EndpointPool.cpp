@@ -33,10 +33,10 @@ bool EndpointPool::put_idle(UpstreamConn* c) {
   if (idle_.size() >= upstream_.max_idle ||
       c->generation() != health().generation.load(std::memory_order_relaxed))
     return false;
-  // Requests wait only behind max_connections. Then the slot goes to a waiting request:
+  // Requests wait only behind a connection limit. Then the slot goes to a waiting request:
   // one of this worker's takes the connection on the loop's next turn; for one on another
   // worker, closing frees it.
-  if (upstream_.max_connections) {
+  if (state_.limits_connections()) {
     if (owner_.waiting() > 0)
       state_.wake_workers();
     else if (state_.pending() > 0)

@@ -178,24 +178,44 @@ bool PoolState::record(size_t i, Outcome outcome, uint64_t now_ms) {
   return true;
 }
 
-bool PoolState::reserve_connection(size_t i) {
-  EndpointHealth& e = *endpoints_[i];
-  if (config_.max_connections == 0) {
-    e.connections.fetch_add(1, std::memory_order_relaxed);
+namespace {
+
+// Takes one of `limit` (0: unlimited) places counted by `count`, exactly across workers.
+bool take_place(std::atomic<uint32_t>& count, uint32_t limit) {
+  if (limit == 0) {
+    count.fetch_add(1, std::memory_order_seq_cst);
     return true;
   }
-  // Exact across workers: the slot is taken only if the count was below the limit.
-  uint32_t n = e.connections.load(std::memory_order_seq_cst);
-  while (n < config_.max_connections) {
-    if (e.connections.compare_exchange_weak(n, n + 1, std::memory_order_seq_cst)) return true;
+  uint32_t n = count.load(std::memory_order_seq_cst);
+  while (n < limit) {
+    if (count.compare_exchange_weak(n, n + 1, std::memory_order_seq_cst)) return true;
   }
   return false;
+}
+
+}  // namespace
+
+bool PoolState::reserve_connection(size_t i) {
+  if (!take_place(shared_->connections, breaker_limits_.max_connections)) return false;
+  if (take_place(endpoints_[i]->connections, config_.max_connections)) return true;
+  shared_->connections.fetch_sub(1, std::memory_order_seq_cst);
+  return false;
+}
+
+bool PoolState::set_breaker(const std::string& identity, BreakerLimits limits,
+                            std::shared_ptr<filters::CircuitBreakerState> state) {
+  if (breaker_) return breaker_identity_ == identity;
+  breaker_identity_ = identity;
+  breaker_limits_ = limits;
+  breaker_ = std::move(state);
+  return true;
 }
 
 void PoolState::release_connection(size_t i) {
   // Sequentially consistent with try_add_pending: either a waiter's own retry sees this
   // slot free, or this sees the waiter and wakes it; a wake-up is never lost.
   endpoints_[i]->connections.fetch_sub(1, std::memory_order_seq_cst);
+  shared_->connections.fetch_sub(1, std::memory_order_seq_cst);
   if (shared_->pending.load(std::memory_order_seq_cst) > 0) wake_workers();
 }
 
@@ -221,6 +241,7 @@ bool PoolState::try_start_retry() {
   uint32_t active = shared_->requests_active.load(std::memory_order_relaxed);
   uint32_t allowed = std::max<uint32_t>(config_.retries.min_retry_concurrency,
                                         active * config_.retries.budget_percent / 100);
+  if (breaker_limits_.max_retries) allowed = std::min(allowed, breaker_limits_.max_retries);
   uint32_t n = shared_->retries_active.load(std::memory_order_relaxed);
   while (n < allowed) {
     if (shared_->retries_active.compare_exchange_weak(n, n + 1, std::memory_order_relaxed))

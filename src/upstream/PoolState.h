@@ -18,6 +18,10 @@
 
 #include "config/Config.h"
 
+namespace portico::filters {
+struct CircuitBreakerState;
+}
+
 namespace portico::upstream {
 
 // One cache line each, so workers updating different endpoints do not contend. Shared
@@ -52,6 +56,7 @@ struct SlotAddresses {
 struct PoolShared {
   alignas(64) std::atomic<uint32_t> requests_active{0};
   std::atomic<uint32_t> retries_active{0};
+  std::atomic<uint32_t> connections{0};  // open, every endpoint (a breaker's max_connections)
   // Read on every connection release: kept off the line the per-request counters share.
   alignas(64) std::atomic<uint32_t> pending{0};
   alignas(64) std::atomic<uint64_t> ejections_total{0};
@@ -142,6 +147,26 @@ class PoolState {
   void unsubscribe(uv_async_t* wake);
   void wake_workers();
 
+  // A circuit breaker's pool-wide limits (0: none): connections open at once (beyond, a
+  // request waits for one, within max_pending) and retries in flight (beyond, a failure is
+  // not retried). A pool has one breaker: false when another one's settings (`identity`)
+  // already apply in this config.
+  struct BreakerLimits {
+    uint32_t max_connections = 0;
+    uint32_t max_retries = 0;
+  };
+  bool set_breaker(const std::string& identity, BreakerLimits limits,
+                   std::shared_ptr<filters::CircuitBreakerState> state);
+  // Whether requests can wait for a connection: a limit per endpoint or for the pool.
+  bool limits_connections() const {
+    return config_.max_connections || breaker_limits_.max_connections;
+  }
+  // The pool's circuit breaker in this config, or nullptr (admin API, metrics).
+  const filters::CircuitBreakerState* breaker() const { return breaker_.get(); }
+  uint32_t requests_active() const {
+    return shared_->requests_active.load(std::memory_order_relaxed);
+  }
+
   // Counters for the admin API and tests.
   std::atomic<uint64_t>& ejections_total() { return shared_->ejections_total; }
   std::atomic<uint64_t>& overflows_total() { return shared_->overflows_total; }
@@ -157,6 +182,9 @@ class PoolState {
   std::atomic<uint64_t> address_epoch_{0};
   std::shared_ptr<PoolShared> shared_;
   std::mutex ejection_mutex_;
+  std::string breaker_identity_;
+  BreakerLimits breaker_limits_;
+  std::shared_ptr<filters::CircuitBreakerState> breaker_;
 };
 
 }  // namespace portico::upstream

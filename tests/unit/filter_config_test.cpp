@@ -67,7 +67,7 @@ TEST(FilterConfig, TheSameSettingsWrittenDifferentlyHaveTheSameIdentity) {
 TEST(FilterConfig, UnknownFilterNamesTheKnownOnes) {
   EXPECT_EQ(only_error(with_filters("          - rate_limiter: { rate: 1/s }\n")),
             "test.yaml:8:13: listeners[0].routes[0].filters[0].rate_limiter: unknown filter "
-            "'rate_limiter' (expected one of: rate_limit)");
+            "'rate_limiter' (expected one of: rate_limit, circuit_breaker)");
 }
 
 TEST(FilterConfig, EachEntryIsAOneKeyMapping) {
@@ -128,6 +128,27 @@ TEST(FilterConfig, RateLimitMistakes) {
             "test.yaml:8:94: listeners[0].routes[0].filters[0].rate_limit.redis.fail: expected "
             "'open' (allow requests while Redis cannot answer) or 'closed' (deny them), got "
             "'maybe'");
+}
+
+TEST(FilterConfig, CircuitBreakerMistakes) {
+  EXPECT_EQ(only_error(with_filters("          - circuit_breaker: { min_requests: 5 }\n")),
+            "test.yaml:8:32: listeners[0].routes[0].filters[0].circuit_breaker.min_requests: "
+            "'min_requests' belongs to the error-ratio breaker: add 'failure_ratio'");
+  EXPECT_EQ(only_error(with_filters("          - circuit_breaker: { failure_ratio: 1.5 }\n")),
+            "test.yaml:8:47: listeners[0].routes[0].filters[0].circuit_breaker.failure_ratio: "
+            "must be a ratio greater than 0 and at most 1, such as 0.5, got 1.5");
+  EXPECT_EQ(only_error(with_filters(
+                "          - circuit_breaker: { failure_ratio: 0.5, failure_on: [5xx, 42] }\n")),
+            "test.yaml:8:70: listeners[0].routes[0].filters[0].circuit_breaker.failure_on[1]: "
+            "unknown failure '42' (expected 5xx, gateway, a status such as 503, a range such as "
+            "500-504, connect_failure, timeout or reset)");
+  EXPECT_EQ(only_error(with_filters("          - circuit_breaker: { max_pending: 0 }\n")),
+            "test.yaml:8:45: listeners[0].routes[0].filters[0].circuit_breaker.max_pending: must "
+            "be an integer from 1 to 10000000, got 0");
+  EXPECT_EQ(only_error(with_filters("          - circuit_breaker: { failure_ratio: 0.5, fallback: "
+                                    "{ upstream: nowhere } }\n")),
+            "test.yaml:8:74: listeners[0].routes[0].filters[0].circuit_breaker.fallback.upstream: "
+            "undefined upstream 'nowhere' (no upstreams are defined)");
 }
 
 TEST(FilterConfig, EveryMistakeInOneRunIsReported) {

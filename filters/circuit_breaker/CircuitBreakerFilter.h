@@ -1,0 +1,35 @@
+// The circuit_breaker filter of a route: fails fast with 503 and `x-portico-overloaded:
+// true` when the pool is at max_requests or max_pending, answers 503 (or the fallback)
+// without touching the pool while its error-ratio breaker is open, and reports each
+// admitted request's outcome to the breaker when the exchange ends.
+#pragma once
+
+#include <memory>
+
+#include "filters/Filter.h"
+#include "filters/circuit_breaker/CircuitBreakerConfig.h"
+#include "filters/circuit_breaker/CircuitBreakerState.h"
+
+namespace portico::upstream {
+class PoolState;
+}
+
+namespace portico::filters {
+
+class CircuitBreakerFilter final : public Filter {
+ public:
+  CircuitBreakerFilter(std::shared_ptr<const CircuitBreakerSettings> settings,
+                       std::shared_ptr<CircuitBreakerState> state, upstream::PoolState& pool,
+                       int fallback_upstream);
+
+  Verdict on_request(FilterContext& ctx) const override;
+  void on_done(FilterContext& ctx) const override;
+
+ private:
+  std::shared_ptr<const CircuitBreakerSettings> settings_;
+  std::shared_ptr<CircuitBreakerState> state_;
+  upstream::PoolState& pool_;
+  int fallback_upstream_;  // index in the config's upstreams, or -1
+};
+
+}  // namespace portico::filters
