@@ -1,7 +1,6 @@
 #include "redis/RedisClient.h"
 
 #include <arpa/inet.h>
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +12,7 @@
 #include <utility>
 
 #include "core/UvClose.h"
+#include "redis/UvRedisPoll.h"
 
 namespace portico::redis {
 
@@ -104,10 +104,7 @@ void RedisClient::start_connect() {
     redisAsyncFree(ac);
     return connect_failed(reason);
   }
-  if (redisLibuvAttach(ac, loop_) != REDIS_OK) {
-    // The adapter sets its hooks before it can fail; its cleanup would then be called with
-    // no data and crash, so unhook it before freeing.
-    ac->ev = {};
+  if (!attach_uv_poll(ac, loop_)) {
     redisAsyncFree(ac);
     return connect_failed("cannot poll the socket");
   }

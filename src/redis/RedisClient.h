@@ -1,7 +1,8 @@
-// An asynchronous Redis client for one worker loop: one connection, pipelined commands, and
-// a reconnect with backoff when the connection fails. Never blocks the loop and never queues
-// while disconnected: a call then fails at once, so a request never waits on Redis being
-// away. Not thread-safe: create, use, close and destroy it on its loop's thread.
+// An asynchronous Redis client for one worker loop (hiredis, driven by UvRedisPoll): one
+// connection, pipelined commands, and a reconnect with backoff when the connection fails. Never
+// blocks the loop and never queues while disconnected: a call then fails at once, so a request
+// never waits on Redis being away. Not thread-safe: create, use, close and destroy it on its loop's
+// thread.
 //
 // Guarantees, for a call that was accepted (RedisSubmit::accepted()):
 // - its handler is called exactly once — reply, error reply, timeout, lost connection, or
