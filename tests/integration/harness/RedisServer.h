@@ -1,5 +1,5 @@
 // A real redis-server on 127.0.0.1 for tests: a free port, no persistence, its files in a
-// private directory. Start() returns once it answers PING; it can be stopped, killed, paused
+// private directory. Start() returns once it answers PING; it can be killed, paused
 // (SIGSTOP: a server that accepts bytes and answers nothing) and started again on the same
 // port.
 #pragma once
