@@ -8,6 +8,9 @@
 #include <span>
 
 #include "filters/FilterContext.h"
+#include "redis/RedisError.h"
+
+struct redisReply;
 
 namespace portico::filters {
 
@@ -21,6 +24,9 @@ class Filter {
  public:
   virtual ~Filter() = default;
 
+  // A worker is about to serve a config with this filter: open what requests will need
+  // (a Redis connection), so the first request does not find it still connecting.
+  virtual void prepare(WorkerServices&) const {}
   // The request head is complete (the body has not been read yet).
   virtual Verdict on_request(FilterContext&) const { return Verdict::Continue; }
   // The response head is about to go to the client: the upstream's, or a local answer.
@@ -34,6 +40,8 @@ class Filter {
   // The request ended while this filter had it paused: drop what would resume it.
   // on_done follows.
   virtual void on_cancel(FilterContext&) const {}
+  // The answer to the Redis call this filter made with ctx.call_redis() (it then resumes).
+  virtual void on_redis_reply(FilterContext&, const redisReply*, redis::RedisError) const {}
 };
 
 }  // namespace portico::filters

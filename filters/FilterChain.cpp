@@ -25,7 +25,10 @@ Verdict FilterChain::run_from(FilterContext& ctx, size_t first) const {
     ctx.current_ = i;
     ctx.ran_ = i + 1;
     Verdict v = filters_[i]->on_request(ctx);
-    if (v == Verdict::Pause) ctx.paused_ = true;
+    if (v == Verdict::Pause) {
+      ctx.paused_ = true;
+      ctx.paused_filter_ = filters_[i].get();
+    }
     if (v != Verdict::Continue) return v;
   }
   return Verdict::Continue;
@@ -48,6 +51,8 @@ void FilterChain::run_body(FilterContext& ctx, std::span<const char> body) const
 void FilterChain::run_done(FilterContext& ctx) const {
   if (ctx.paused_) {
     ctx.paused_ = false;
+    if (ctx.redis_client_) ctx.redis_client_->cancel(ctx.redis_ticket_);
+    ctx.redis_client_ = nullptr;
     filters_[ctx.current_]->on_cancel(ctx);
   }
   for (size_t i = ctx.ran_; i-- > 0;) {

@@ -21,6 +21,9 @@ class FilterChain {
   size_t size() const { return filters_.size(); }
   const Filter& at(size_t i) const { return *filters_[i]; }
 
+  void prepare(WorkerServices& services) const {
+    for (const auto& f : filters_) f->prepare(services);
+  }
   // Runs the request hooks from the start. Continue: every filter let the request through.
   Verdict run_request(FilterContext& ctx) const;
   // The paused filter gave its verdict: runs the rest of the request hooks if it is

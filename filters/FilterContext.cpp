@@ -1,5 +1,7 @@
 #include "filters/FilterContext.h"
 
+#include "filters/Filter.h"
+
 namespace portico::filters {
 
 std::optional<std::string_view> FilterContext::header(std::string_view name) const {
@@ -30,6 +32,24 @@ std::optional<std::string_view> FilterContext::cookie(std::string_view name) con
     }
   }
   return std::nullopt;
+}
+
+redis::RedisError FilterContext::call_redis(redis::RedisClient& client,
+                                            const redis::RedisScript& script,
+                                            std::span<const std::string_view> keys,
+                                            std::span<const std::string_view> args) {
+  redis::RedisSubmit submit = client.eval(script, keys, args, *this);
+  if (submit.accepted()) {
+    redis_client_ = &client;
+    redis_ticket_ = submit.ticket;
+  }
+  return submit.error;
+}
+
+void FilterContext::on_redis_reply(const redisReply* reply, redis::RedisError error) {
+  redis_client_ = nullptr;
+  redis_ticket_ = {};
+  if (paused_ && paused_filter_) paused_filter_->on_redis_reply(*this, reply, error);
 }
 
 void FilterContext::respond(int status, std::string_view body) {

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "http/Header.h"
+#include "redis/RedisClient.h"
 
 namespace portico::stats {
 struct RouteStats;
@@ -20,6 +21,7 @@ struct RouteStats;
 namespace portico::filters {
 
 enum class Verdict;
+class Filter;
 class WorkerServices;
 
 // Per filter, per request: room for what a filter carries from on_request to on_done
@@ -45,7 +47,9 @@ class FilterHost {
   ~FilterHost() = default;
 };
 
-class FilterContext {
+// Also the handler of the Redis call a paused filter waits for (one at a time), so a
+// request's call needs nothing allocated for it.
+class FilterContext final : public redis::ReplyHandler {
  public:
   static constexpr size_t kMaxFilters = 8;  // per chain: a config with more is refused
 
@@ -81,6 +85,17 @@ class FilterContext {
   // on_request itself.
   void resume(Verdict verdict) { host_->resume_filters(verdict); }
 
+  // ---- Redis ----
+  // An EVALSHA whose reply goes to the calling filter's on_redis_reply (return Pause when
+  // accepted). A refusal (not connected, too many calls) is returned at once instead.
+  redis::RedisError call_redis(redis::RedisClient& client, const redis::RedisScript& script,
+                               std::span<const std::string_view> keys,
+                               std::span<const std::string_view> args);
+  void on_redis_reply(const redisReply* reply, redis::RedisError error) override;
+  // A buffer for building strings during one hook call; its capacity is kept across
+  // requests, so using it allocates nothing in steady state.
+  std::string scratch;
+
   // ---- routing ----
   // The upstream to send the request to instead of the route's (an index in the config's
   // upstreams), or -1.
@@ -101,13 +116,18 @@ class FilterContext {
     local_body_.clear();
     outcome = {};
     upstream = -1;
+    redis_client_ = nullptr;
+    redis_ticket_ = {};
+    paused_filter_ = nullptr;
   }
   bool paused() const { return paused_; }
   int local_status() const { return local_status_; }
   const std::string& local_body() const { return local_body_; }
   // "Name: value\r\n" lines, appended to the head sent to the client.
   const std::string& response_headers() const { return response_headers_; }
-  size_t footprint() const { return response_headers_.capacity() + local_body_.capacity(); }
+  size_t footprint() const {
+    return response_headers_.capacity() + local_body_.capacity() + scratch.capacity();
+  }
 
  private:
   friend class FilterChain;
@@ -116,6 +136,9 @@ class FilterContext {
   size_t current_ = 0;  // the filter running (or paused)
   size_t ran_ = 0;      // filters whose on_request ran: on_done goes to these
   bool paused_ = false;
+  const Filter* paused_filter_ = nullptr;  // the one waiting for the Redis reply
+  redis::RedisClient* redis_client_ = nullptr;
+  redis::RedisTicket redis_ticket_;
   std::array<FilterSlot, kMaxFilters> slots_{};
   std::string response_headers_;
   int local_status_ = 0;

@@ -1,5 +1,7 @@
 #include "filters/rate_limit/RateLimitConfig.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <stdexcept>
 
@@ -33,7 +35,12 @@ class RateLimitConfig final : public FilterConfig {
         return std::make_unique<BucketTable>(settings_->limit, settings_->max_keys);
       });
     }
-    return std::make_shared<RateLimitFilter>(settings_, std::move(buckets));
+    // In Redis: the place and a hash of the settings, so changed settings start afresh there
+    // too, and gateways with the same config share the keys.
+    uint64_t hash = 14695981039346656037ull;
+    for (char c : site.identity) hash = (hash ^ uint8_t(c)) * 1099511628211ull;
+    return std::make_shared<RateLimitFilter>(settings_, std::move(buckets),
+                                             where + ":" + fmt::format("{:016x}", hash));
   }
 
  private:
@@ -90,7 +97,12 @@ void parse_redis(config::YamlReader& r, const Item& item, RateLimitSettings::Red
     }
   }
   if (const Entry* e = fields->find("prefix")) {
-    if (auto prefix = r.read_string(e->value)) redis.prefix = *prefix;
+    if (auto prefix = r.read_string(e->value)) {
+      if (prefix->size() > 64)
+        r.error(e->value.pos, e->value.path, "must be at most 64 characters");
+      else
+        redis.prefix = *prefix;
+    }
   }
 }
 

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 
+#include "filters/WorkerServices.h"
 #include "stats/WorkerStats.h"
 
 namespace portico::filters {
@@ -19,19 +22,72 @@ uint64_t ceil_seconds(uint64_t ms) {
 }  // namespace
 
 RateLimitFilter::RateLimitFilter(std::shared_ptr<const RateLimitSettings> settings,
-                                 std::shared_ptr<BucketTable> buckets)
-    : settings_(std::move(settings)), key_(settings_->key), buckets_(std::move(buckets)) {
+                                 std::shared_ptr<BucketTable> buckets, std::string limit_id)
+    : settings_(std::move(settings)),
+      key_(settings_->key),
+      buckets_(std::move(buckets)),
+      limit_id_(std::move(limit_id)),
+      script_args_(settings_->limit) {
   // The window a client sees: the time an empty bucket takes to fill to `burst`.
   const BucketLimit& l = settings_->limit;
   uint64_t window = uint64_t(std::max(1.0, std::ceil(l.burst / l.rate_per_sec)));
   policy_ = fmt::format("\"{}\";q={};w={}", settings_->policy_name, uint64_t(l.burst), window);
 }
 
+void RateLimitFilter::prepare(WorkerServices& services) const {
+  if (settings_->backend == RateLimitSettings::Backend::Redis)
+    services.redis(settings_->redis.address, settings_->redis.timeout);
+}
+
 Verdict RateLimitFilter::on_request(FilterContext& ctx) const {
   RateLimitKey::Buffer buffer;
   std::optional<std::string_view> key = key_.build(ctx, buffer);
   if (!key) return Verdict::Continue;  // the key's header or cookie is absent: not counted
+  if (settings_->backend == RateLimitSettings::Backend::Redis) return ask_redis(ctx, *key);
   return decide(ctx, buckets_->take(*key, ctx.now_ns));
+}
+
+Verdict RateLimitFilter::ask_redis(FilterContext& ctx, std::string_view key) const {
+  const RateLimitSettings::Redis& r = settings_->redis;
+  ctx.scratch.assign(r.prefix).append(limit_id_).append(":").append(key);
+  std::string_view keys[] = {ctx.scratch};
+  auto args = script_args_.argv();
+  redis::RedisClient& client = ctx.services->redis(r.address, r.timeout);
+  redis::RedisError refused = ctx.call_redis(client, script_.script(), keys, args);
+  if (refused != redis::RedisError::kNone) return redis_failed(ctx, refused);
+  return Verdict::Pause;
+}
+
+void RateLimitFilter::on_redis_reply(FilterContext& ctx, const redisReply* reply,
+                                     redis::RedisError error) const {
+  BucketDecision d;
+  if (error == redis::RedisError::kNone && RedisBucketScript::parse(reply, &d)) {
+    redis_answered();
+    ctx.resume(decide(ctx, d));
+    return;
+  }
+  ctx.resume(redis_failed(
+      ctx, error == redis::RedisError::kNone ? redis::RedisError::kErrorReply : error));
+}
+
+Verdict RateLimitFilter::redis_failed(FilterContext& ctx, redis::RedisError error) const {
+  if (ctx.route_stats) ctx.route_stats->rate_redis_errors.add();
+  const RateLimitSettings::Redis& r = settings_->redis;
+  if (!redis_failing_.exchange(true, std::memory_order_relaxed))
+    spdlog::warn("rate_limit on route {}: Redis {} cannot decide ({}); failing {} until it can",
+                 ctx.route, r.address.text, redis::to_string(error),
+                 r.fail_open ? "open (allowing requests)" : "closed (refusing requests)");
+  if (r.fail_open) return Verdict::Continue;
+  // Not the client's fault, so not a 429: the limiter is unavailable.
+  ctx.add_response_header("Retry-After", "1");
+  ctx.respond(503);
+  return Verdict::Respond;
+}
+
+void RateLimitFilter::redis_answered() const {
+  if (redis_failing_.load(std::memory_order_relaxed) &&
+      redis_failing_.exchange(false, std::memory_order_relaxed))
+    spdlog::info("rate_limit: Redis {} decides again", settings_->redis.address.text);
 }
 
 Verdict RateLimitFilter::decide(FilterContext& ctx, const BucketDecision& d) const {

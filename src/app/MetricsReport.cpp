@@ -26,7 +26,7 @@ struct RouteSum {
     uint64_t bucket(size_t i) const { return buckets[i]; }
     uint64_t sum_us() const { return sum; }
   } duration;
-  uint64_t rate_allowed = 0, rate_limited = 0;
+  uint64_t rate_allowed = 0, rate_limited = 0, rate_redis_errors = 0;
 };
 
 struct OverheadSum {
@@ -116,6 +116,7 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
       sum.duration.sum += s.duration.sum_us();
       sum.rate_allowed += s.rate_allowed.value();
       sum.rate_limited += s.rate_limited.value();
+      sum.rate_redis_errors += s.rate_redis_errors.value();
     });
     w->each_endpoint(
         [&](const std::string& p, const std::string& e, const stats::EndpointStats& s) {
@@ -159,6 +160,13 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
                {{"listener", k.first}, {"route", k.second}, {"result", "limited"}}, s.rate_limited);
   }
   write_breakers(out, runtime);
+  out.family("portico_rate_limit_redis_errors_total", "counter",
+             "Rate-limit decisions Redis could not make (down, slow, refused), which the "
+             "limit's fail mode then made.");
+  for (const auto& [k, s] : routes)
+    if (s.rate_redis_errors)
+      out.sample("portico_rate_limit_redis_errors_total",
+                 {{"listener", k.first}, {"route", k.second}}, s.rate_redis_errors);
   out.family("portico_proxy_overhead_seconds", "histogram",
              "Time spent in Portico for a proxied request, without the wait for the upstream: "
              "validating, routing and writing the upstream head, and relaying the response head.");

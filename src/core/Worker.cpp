@@ -32,6 +32,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
     for (WorkerRuntime* r = runtimes.front(); r; r = runtimes.next(r)) r->on_wake();
   });
   upstream_wake_->data = this;
+  prepare_filters(*runtime);
   current_ = std::make_shared<WorkerRuntime>(std::move(runtime), *timers_, upstream_wake_.get(),
                                              runtimes_, stats_, seed(), nullptr);
 }
@@ -47,6 +48,11 @@ Worker::~Worker() {
   // Everything was closed by the drain; run once more so close callbacks free memory.
   uv_run(&loop_, UV_RUN_NOWAIT);
   if (uv_loop_close(&loop_) != 0) spdlog::debug("worker {}: loop closed with handles open", index_);
+}
+
+void Worker::prepare_filters(const Runtime& runtime) {
+  for (const CompiledListener& l : runtime.listeners())
+    for (const CompiledRoute& r : l.routes) r.filters.prepare(*this);
 }
 
 uint64_t Worker::seed() const {
@@ -117,6 +123,7 @@ void Worker::apply_reloads() {
 }
 
 void Worker::switch_to(Reload& reload) {
+  prepare_filters(*reload.runtime);
   auto next =
       std::make_shared<WorkerRuntime>(std::move(reload.runtime), *timers_, upstream_wake_.get(),
                                       runtimes_, stats_, seed(), current_.get());
@@ -230,6 +237,7 @@ void Worker::finish_if_drained() {
   // With every client gone no retired runtime is in use; this closes idle upstream
   // connections and unsubscribes from the pools.
   current_.reset();
+  redis_.clear();  // no request is left to wait for a reply
   close_owned(upstream_wake_);
   access_log_->close();
   timers_->close();

@@ -20,9 +20,11 @@
 #include "core/Runtime.h"
 #include "core/Timers.h"
 #include "core/WorkerRuntime.h"
+#include "filters/WorkerServices.h"
 #include "http/RequestId.h"
 #include "http/TraceContext.h"
 #include "log/AccessLog.h"
+#include "redis/RedisClients.h"
 #include "router/MatchScratch.h"
 #include "stats/WorkerStats.h"
 #include "upstream/WorkerUpstream.h"
@@ -41,7 +43,7 @@ struct ListenerSocket {
   int fd = -1;
 };
 
-class Worker {
+class Worker final : public filters::WorkerServices {
  public:
   Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
          std::shared_ptr<const log::AccessLogSink> access_sink);
@@ -84,6 +86,11 @@ class Worker {
   void return_exchange(std::unique_ptr<proxy::Exchange> ex);
   void connection_opened(proxy::DownstreamConn* conn);
   void connection_closed(proxy::DownstreamConn* conn);
+  // filters::WorkerServices
+  redis::RedisClient& redis(const config::SocketAddress& address,
+                            config::Duration timeout) override {
+    return redis_.get(address, timeout);
+  }
 
  private:
   struct Reload {
@@ -92,6 +99,7 @@ class Worker {
     std::function<void()> applied;
   };
   uint64_t seed() const;  // for balancer cursors: differs between workers
+  void prepare_filters(const Runtime& runtime);
   void add_listener(const CompiledListener& cl, int fd);
   void accept(const std::string& listener, int fd, const sockaddr_storage& peer);
   void apply_reloads();
@@ -121,6 +129,7 @@ class Worker {
   std::mutex reload_mutex_;
   std::vector<Reload> reloads_;  // guarded by reload_mutex_, applied in order
   std::unique_ptr<uv_timer_t> drain_timer_;
+  redis::RedisClients redis_{&loop_};  // cleared at the drain's end, while the loop runs
   std::function<void()> on_finished_;
   std::thread thread_;
   bool draining_ = false;

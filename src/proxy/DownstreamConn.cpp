@@ -426,6 +426,7 @@ void DownstreamConn::fill_filter_context() {
   f.route = ex.route->route->name;
   f.now_ns = uv_hrtime();
   f.route_stats = &runtime_->route_stats(*listener_, ex.route);
+  f.services = &worker_;
 }
 
 void DownstreamConn::after_request_filters(filters::Verdict verdict) {

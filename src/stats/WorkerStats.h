@@ -29,8 +29,9 @@ inline constexpr std::array<uint64_t, 10> kOverheadBoundsUs{5,   10,  25,    50,
 struct RouteStats {
   std::array<Counter, 5> responses;  // by status class: 1xx .. 5xx
   Histogram<kDurationBoundsUs.size()> duration{kDurationBoundsUs};
-  Counter rate_allowed;  // requests a rate_limit filter let through (once per filter)
-  Counter rate_limited;  // requests a rate_limit filter answered 429
+  Counter rate_allowed;       // requests a rate_limit filter let through (once per filter)
+  Counter rate_limited;       // requests a rate_limit filter answered 429
+  Counter rate_redis_errors;  // decisions Redis could not make (the fail mode decided)
   void record(int status, uint64_t duration_us) {
     if (status >= 100 && status < 600) responses[size_t(status / 100 - 1)].add();
     duration.record(duration_us);

@@ -1,0 +1,29 @@
+#include "redis/RedisClients.h"
+
+#include <arpa/inet.h>
+
+namespace portico::redis {
+
+RedisClient& RedisClients::get(const config::SocketAddress& address, config::Duration timeout) {
+  auto key = std::make_pair(address.text, int64_t(timeout.count()));
+  auto it = clients_.find(key);
+  if (it != clients_.end()) return *it->second;
+  // hiredis takes a numeric host: the address was resolved when the config was loaded.
+  RedisOptions options;
+  char host[INET6_ADDRSTRLEN] = {};
+  if (address.storage.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address.storage);
+    inet_ntop(AF_INET6, &v6.sin6_addr, host, sizeof host);
+    options.port = ntohs(v6.sin6_port);
+  } else {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(address.storage);
+    inet_ntop(AF_INET, &v4.sin_addr, host, sizeof host);
+    options.port = ntohs(v4.sin_port);
+  }
+  options.host = host;
+  options.command_timeout = timeout;
+  auto client = std::make_unique<RedisClient>(loop_, std::move(options));
+  return *clients_.emplace(std::move(key), std::move(client)).first->second;
+}
+
+}  // namespace portico::redis
