@@ -6,6 +6,7 @@
 #include "app/Options.h"
 #include "app/Server.h"
 #include "config/ConfigLoader.h"
+#include "core/Runtime.h"
 
 using namespace portico;
 
@@ -35,6 +36,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (opts.mode == app::Options::Mode::Validate) {
+    // Compiling catches what only shows across sections (a pool given two breakers).
+    try {
+      core::Runtime::build(*loaded.config);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: %s\nportico: 1 error in %s\n", opts.config_path.c_str(), e.what(),
+                   opts.config_path.c_str());
+      return 1;
+    }
     size_t n = loaded.warnings.size();
     if (n == 0)
       std::printf("%s: ok\n", opts.config_path.c_str());

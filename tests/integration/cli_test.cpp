@@ -161,6 +161,31 @@ TEST(Cli, ValidateRejectsRouteToUnknownUpstream) {
   EXPECT_NE(r.err.find("does-not-exist"), std::string::npos) << "stderr: " << r.err;
 }
 
+TEST(Cli, ValidateRejectsTwoBreakersForOnePool) {
+  TempDir dir;
+  std::string file = dir.Write("breakers.yaml", R"(listeners:
+  - name: main
+    address: 127.0.0.1:8080
+    routes:
+      - name: a
+        match: { path_prefix: /a }
+        filters: [ { circuit_breaker: { failure_ratio: 0.5 } } ]
+        upstream: api
+      - name: b
+        filters: [ { circuit_breaker: { failure_ratio: 0.9 } } ]
+        upstream: api
+upstreams:
+  - name: api
+    endpoints: [ "127.0.0.1:9000" ]
+)");
+  CliResult r = RunPortico({"--validate", file});
+  EXPECT_EQ(r.exit_code, 1) << r.status;
+  EXPECT_NE(r.err.find("route 'b': filter 'circuit_breaker': upstream 'api' already has a "
+                       "circuit breaker with other settings"),
+            std::string::npos)
+      << "stderr: " << r.err;
+}
+
 TEST(Cli, ValidateRejectsBrokenYaml) {
   TempDir dir;
   std::string file = dir.Write("broken.yaml", kBrokenYaml);
