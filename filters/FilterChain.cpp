@@ -16,8 +16,9 @@ Verdict FilterChain::run_request(FilterContext& ctx) const {
 Verdict FilterChain::resume(FilterContext& ctx, Verdict verdict) const {
   assert(ctx.paused_);
   ctx.paused_ = false;
+  ctx.current_ = ctx.paused_index_;
   if (verdict != Verdict::Continue) return verdict;
-  return run_from(ctx, ctx.current_ + 1);
+  return run_from(ctx, ctx.paused_index_ + 1);
 }
 
 Verdict FilterChain::run_from(FilterContext& ctx, size_t first) const {
@@ -27,6 +28,7 @@ Verdict FilterChain::run_from(FilterContext& ctx, size_t first) const {
     Verdict v = filters_[i]->on_request(ctx);
     if (v == Verdict::Pause) {
       ctx.paused_ = true;
+      ctx.paused_index_ = i;
       ctx.paused_filter_ = filters_[i].get();
     }
     if (v != Verdict::Continue) return v;
@@ -48,13 +50,17 @@ void FilterChain::run_body(FilterContext& ctx, std::span<const char> body) const
   }
 }
 
+void FilterChain::cancel_pause(FilterContext& ctx) const {
+  if (!ctx.paused_) return;
+  ctx.paused_ = false;
+  if (ctx.redis_client_) ctx.redis_client_->cancel(ctx.redis_ticket_);
+  ctx.redis_client_ = nullptr;
+  ctx.current_ = ctx.paused_index_;
+  filters_[ctx.current_]->on_cancel(ctx);
+}
+
 void FilterChain::run_done(FilterContext& ctx) const {
-  if (ctx.paused_) {
-    ctx.paused_ = false;
-    if (ctx.redis_client_) ctx.redis_client_->cancel(ctx.redis_ticket_);
-    ctx.redis_client_ = nullptr;
-    filters_[ctx.current_]->on_cancel(ctx);
-  }
+  cancel_pause(ctx);
   for (size_t i = ctx.ran_; i-- > 0;) {
     ctx.current_ = i;
     filters_[i]->on_done(ctx);

@@ -32,6 +32,9 @@ class FilterChain {
   bool paused(const FilterContext& ctx) const { return ctx.paused_; }
   void run_response(FilterContext& ctx, int status) const;
   void run_body(FilterContext& ctx, std::span<const char> body) const;
+  // The request is answered without the paused filter: it is told (on_cancel) and will
+  // not resume it; on_done still follows.
+  void cancel_pause(FilterContext& ctx) const;
   // The exchange is over: cancels a paused filter, then on_done in reverse. Idempotent.
   void run_done(FilterContext& ctx) const;
 

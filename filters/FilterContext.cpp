@@ -49,7 +49,9 @@ redis::RedisError FilterContext::call_redis(redis::RedisClient& client,
 void FilterContext::on_redis_reply(const redisReply* reply, redis::RedisError error) {
   redis_client_ = nullptr;
   redis_ticket_ = {};
-  if (paused_ && paused_filter_) paused_filter_->on_redis_reply(*this, reply, error);
+  if (!paused_ || !paused_filter_) return;
+  current_ = paused_index_;
+  paused_filter_->on_redis_reply(*this, reply, error);
 }
 
 void FilterContext::respond(int status, std::string_view body) {

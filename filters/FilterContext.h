@@ -110,6 +110,7 @@ class FilterContext final : public redis::ReplyHandler {
     current_ = 0;
     ran_ = 0;
     paused_ = false;
+    paused_index_ = 0;
     slots_ = {};
     response_headers_.clear();
     local_status_ = 0;
@@ -136,6 +137,7 @@ class FilterContext final : public redis::ReplyHandler {
   size_t current_ = 0;  // the filter running (or paused)
   size_t ran_ = 0;      // filters whose on_request ran: on_done goes to these
   bool paused_ = false;
+  size_t paused_index_ = 0;                // response hooks move current_; this stays
   const Filter* paused_filter_ = nullptr;  // the one waiting for the Redis reply
   redis::RedisClient* redis_client_ = nullptr;
   redis::RedisTicket redis_ticket_;

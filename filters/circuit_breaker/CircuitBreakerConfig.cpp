@@ -109,6 +109,7 @@ std::shared_ptr<const FilterConfig> parse_circuit_breaker(config::YamlReader& r,
        {std::pair{"max_connections", &s.max_connections}, std::pair{"max_pending", &s.max_pending},
         std::pair{"max_requests", &s.max_requests}, std::pair{"max_retries", &s.max_retries}}) {
     if (const Entry* e = fields->find(key)) {
+      // max_retries: 0 is a limit (no retries, as Envoy); the others need at least one.
       if (auto n = r.read_u32(e->value, key == std::string_view("max_retries") ? 0 : 1, kMaxLimit))
         *field = *n;
     }

@@ -24,7 +24,7 @@ struct CircuitBreakerSettings {
   uint32_t max_connections = 0;  // 0: no limit
   uint32_t max_pending = 0;
   uint32_t max_requests = 0;
-  uint32_t max_retries = 0;
+  uint32_t max_retries = UINT32_MAX;    // 0: no retries; UINT32_MAX: no limit
   std::optional<BreakerPolicy> policy;  // set when failure_ratio is given
   FailureKinds failures;
   // While open: answer this (default 503), or send the request to another pool.

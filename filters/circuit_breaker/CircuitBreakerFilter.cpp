@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "http/Header.h"
 #include "upstream/PoolState.h"
 
 namespace portico::filters {
@@ -61,7 +62,9 @@ Verdict CircuitBreakerFilter::on_request(FilterContext& ctx) const {
     ctx.upstream = fallback_upstream_;
     return Verdict::Continue;
   }
-  if (uint64_t wait = state_->breaker->retry_after_ms(now_ms)) {
+  bool own_retry_after = false;
+  for (const auto& h : s.fallback.headers) own_retry_after |= http::iequals(h.first, "retry-after");
+  if (uint64_t wait = state_->breaker->retry_after_ms(now_ms); wait && !own_retry_after) {
     char text[24];
     auto end = fmt::format_to_n(text, sizeof text, "{}", (wait + 999) / 1000).out;
     ctx.add_response_header("Retry-After", std::string_view(text, size_t(end - text)));

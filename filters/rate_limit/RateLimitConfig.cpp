@@ -158,6 +158,13 @@ std::shared_ptr<const FilterConfig> parse_rate_limit(config::YamlReader& r, cons
         s.policy_name = *name;
     }
   }
+  if (s.policy_name.empty()) {
+    // Two limits on one route must not advertise one policy name.
+    for (const KeyPart& part : s.key) {
+      if (!s.policy_name.empty()) s.policy_name += "+";
+      s.policy_name += to_string(part);
+    }
+  }
   const Entry* redis = fields->find("redis");
   if (const Entry* e = fields->find("backend")) {
     if (auto backend = r.read_string(e->value)) {

@@ -23,13 +23,13 @@ struct RateLimitSettings {
   std::string rate_text;          // as written ("100/s"), for messages
   size_t max_keys = 100'000;      // buckets held at most (local backend)
   bool response_headers = false;  // RateLimit-Policy / RateLimit on allowed responses too
-  std::string policy_name = "default";
+  std::string policy_name;  // in the headers; default: the key ("client_ip", "route+header:x")
   enum class Backend { Local, Redis };
   Backend backend = Backend::Local;
   struct Redis {
     config::SocketAddress address;
     config::Duration timeout{50};  // a decision slower than this follows `fail`
-    bool fail_open = true;         // Redis down or slow: allow (true) or deny with 429
+    bool fail_open = true;         // Redis down or slow: allow (true) or refuse with 503
     std::string prefix = "portico:rl:";
   } redis;
 };

@@ -28,10 +28,14 @@ RateLimitFilter::RateLimitFilter(std::shared_ptr<const RateLimitSettings> settin
       buckets_(std::move(buckets)),
       limit_id_(std::move(limit_id)),
       script_args_(settings_->limit) {
-  // The window a client sees: the time an empty bucket takes to fill to `burst`.
+  // A token bucket as a quota per window: the window is the time an empty bucket takes to
+  // fill (at least a second), the quota what it lets through in that time, and never less
+  // than the burst.
   const BucketLimit& l = settings_->limit;
-  uint64_t window = uint64_t(std::max(1.0, std::ceil(l.burst / l.rate_per_sec)));
-  policy_ = fmt::format("\"{}\";q={};w={}", settings_->policy_name, uint64_t(l.burst), window);
+  double window = std::max(1.0, std::ceil(l.burst / l.rate_per_sec));
+  double quota = std::max(l.burst, std::floor(l.rate_per_sec * window));
+  policy_ =
+      fmt::format("\"{}\";q={};w={}", settings_->policy_name, uint64_t(quota), uint64_t(window));
 }
 
 void RateLimitFilter::prepare(WorkerServices& services) const {
@@ -90,26 +94,28 @@ void RateLimitFilter::redis_answered() const {
     spdlog::info("rate_limit: Redis {} decides again", settings_->redis.address.text);
 }
 
-Verdict RateLimitFilter::decide(FilterContext& ctx, const BucketDecision& d) const {
+uint64_t RateLimitFilter::ms_to_full(double remaining) const {
   const BucketLimit& l = settings_->limit;
+  double missing = std::max(0.0, l.burst - remaining);
+  return uint64_t(std::min(4e9, std::ceil(missing / l.rate_per_sec * 1000)));
+}
+
+Verdict RateLimitFilter::decide(FilterContext& ctx, const BucketDecision& d) const {
   if (!d.allowed) {
     if (ctx.route_stats) ctx.route_stats->rate_limited.add();
     uint64_t retry = std::max<uint64_t>(1, ceil_seconds(d.retry_after_ms));
     char text[24];
     auto end = fmt::format_to_n(text, sizeof text, "{}", retry).out;
     ctx.add_response_header("Retry-After", std::string_view(text, size_t(end - text)));
-    add_headers(ctx, 0, d.retry_after_ms);
+    add_headers(ctx, 0, ms_to_full(d.remaining));
     ctx.respond(429);
     return Verdict::Respond;
   }
   if (ctx.route_stats) ctx.route_stats->rate_allowed.add();
   if (settings_->response_headers) {
-    // Until the bucket is full again.
-    double missing = std::max(0.0, l.burst - d.remaining);
     FilterSlot& slot = ctx.slot();
     slot.a = kHeadersPending;
-    slot.b = (uint64_t(std::floor(d.remaining)) << 32) |
-             uint32_t(std::min(4e9, std::ceil(missing / l.rate_per_sec * 1000)));
+    slot.b = (uint64_t(std::floor(d.remaining)) << 32) | uint32_t(ms_to_full(d.remaining));
   }
   return Verdict::Continue;
 }
@@ -122,11 +128,10 @@ void RateLimitFilter::on_response(FilterContext& ctx, int) const {
 
 void RateLimitFilter::add_headers(FilterContext& ctx, double remaining, uint64_t reset_ms) const {
   ctx.add_response_header("RateLimit-Policy", policy_);
-  char text[160];
-  auto end = fmt::format_to_n(text, sizeof text, "\"{}\";r={};t={}", settings_->policy_name,
-                              uint64_t(remaining), ceil_seconds(reset_ms))
-                 .out;
-  ctx.add_response_header("RateLimit", std::string_view(text, size_t(end - text)));
+  ctx.scratch.clear();
+  fmt::format_to(std::back_inserter(ctx.scratch), "\"{}\";r={};t={}", settings_->policy_name,
+                 uint64_t(remaining), ceil_seconds(reset_ms));
+  ctx.add_response_header("RateLimit", ctx.scratch);
 }
 
 }  // namespace portico::filters

@@ -33,7 +33,10 @@ class RateLimitFilter final : public Filter {
  private:
   // Answers 429, or notes what on_response adds to an allowed response.
   Verdict decide(FilterContext& ctx, const BucketDecision& d) const;
+  // RateLimit-Policy, and RateLimit with `t` the time until the bucket is full again (the
+  // quota "resets"), on allowed and limited responses alike.
   void add_headers(FilterContext& ctx, double remaining, uint64_t reset_ms) const;
+  uint64_t ms_to_full(double remaining) const;
   Verdict ask_redis(FilterContext& ctx, std::string_view key) const;
   // Redis could not decide: allow or refuse as `fail` says; logged when it starts and ends.
   Verdict redis_failed(FilterContext& ctx, redis::RedisError error) const;

@@ -169,6 +169,57 @@ std::string read_file(const std::string& path, size_t max_bytes, std::string& ou
 
 // One pass over one document. Collects every error instead of stopping, so the parse
 // functions keep going with defaults after a bad value.
+// A node as text that depends only on what it says: scalars quoted, mappings with their
+// keys sorted, no comments or layout. Two filters' settings are the same when this is.
+void append_canonical(const YAML::Node& node, std::string& out) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      out += '"';
+      for (char c : node.Scalar()) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+      return;
+    case YAML::NodeType::Sequence: {
+      out += '[';
+      bool first = true;
+      for (const YAML::Node& item : node) {
+        if (!first) out += ',';
+        first = false;
+        append_canonical(item, out);
+      }
+      out += ']';
+      return;
+    }
+    case YAML::NodeType::Map: {
+      // As text: assigning yaml-cpp nodes (as sorting would) writes into the document.
+      std::vector<std::pair<std::string, std::string>> members;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        std::string key, value;
+        append_canonical(it->first, key);
+        append_canonical(it->second, value);
+        members.emplace_back(std::move(key), std::move(value));
+      }
+      std::sort(members.begin(), members.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      out += '{';
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (i) out += ',';
+        out += members[i].first;
+        out += ':';
+        out += members[i].second;
+      }
+      out += '}';
+      return;
+    }
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      out += "null";
+      return;
+  }
+}
+
 class Loader : public YamlReader {
  public:
   using YamlReader::YamlReader;
@@ -454,14 +505,10 @@ class Loader : public YamlReader {
       }
       auto config = type->parse(*this, e.value);
       if (!config) continue;
-      YAML::Emitter out;
-      out.SetMapFormat(YAML::Flow);
-      out.SetSeqFormat(YAML::Flow);
-      out << e.value.node;
-      specs.push_back({e.key,
-                       {e.key_pos.line, e.key_pos.column},
-                       e.key + " " + std::string(out.c_str()),
-                       std::move(config)});
+      std::string identity = e.key + " ";
+      append_canonical(e.value.node, identity);
+      specs.push_back(
+          {e.key, {e.key_pos.line, e.key_pos.column}, std::move(identity), std::move(config)});
     }
   }
 

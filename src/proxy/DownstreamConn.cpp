@@ -445,10 +445,13 @@ void DownstreamConn::after_request_filters(filters::Verdict verdict) {
 }
 
 void DownstreamConn::resume_filters(filters::Verdict verdict) {
-  if (!ex_ || closing_ || !ex_->filter.paused()) return;
+  // Answered meanwhile (a 408, a 413) or closing: the pause was cancelled then.
+  if (!ex_ || closing_ || failed_ || ex_->response_started || !ex_->filter.paused()) return;
   Exchange& ex = *ex_;
   ex.phase_ns = uv_hrtime();
-  ex.head.finish(in_.data());  // the buffer may have moved while the filter waited
+  // The buffer may have moved while the filter waited: every view into it is rebuilt.
+  ex.head.finish(in_.data());
+  ex.conn.parse(ex.head.headers());
   fill_filter_context();
   after_request_filters(ex.route->filters.resume(ex.filter, verdict));
   pump();
@@ -769,6 +772,8 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head, st
                             : st >= 500 ? upstream::Outcome::Status5xx
                                         : upstream::Outcome::Success,
                             worker_.timers().now());
+    // The breaker judges this attempt, even if a retry follows that never gets an answer.
+    ex.filter.outcome = {filters::UpstreamOutcome::Kind::Response, st};
     uint32_t on = st == 502   ? uint32_t(config::Retries::k502)
                   : st == 503 ? uint32_t(config::Retries::k503)
                   : st == 504 ? uint32_t(config::Retries::k504)
@@ -781,7 +786,6 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head, st
     }
     ex.status = head->status;
     ex.response_started = true;
-    ex.filter.outcome = {filters::UpstreamOutcome::Kind::Response, head->status};
     bool close = close_after_ || !ex.keep_alive || worker_.draining();
     bool dechunk = false;
     if (head->has_body && !head->chunked && !head->has_content_length) close = true;
@@ -830,6 +834,13 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
                      : failure == upstream::Failure::ResponseTimeout ? "response timed out"
                      : failure == upstream::Failure::BadResponse     ? "invalid response"
                                                                      : "connection reset";
+  using K = filters::UpstreamOutcome::Kind;
+  ex.filter.outcome.kind =
+      failure == upstream::Failure::Connect || failure == upstream::Failure::ConnectTimeout
+          ? K::ConnectFailure
+      : failure == upstream::Failure::ResponseTimeout ? K::Timeout
+      : failure == upstream::Failure::BadResponse     ? K::BadResponse
+                                                      : K::Reset;
   if (ex.response_started) {
     spdlog::warn("route {}: upstream {} failed mid-response ({}: {}); closing client {}",
                  ex.route->route->name, ex.endpoint->endpoint().address.text, what,
@@ -848,13 +859,6 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
   }
   ex.pool->state().record(ex.endpoint->index(), upstream::Outcome::GatewayFailure,
                           worker_.timers().now());
-  using K = filters::UpstreamOutcome::Kind;
-  ex.filter.outcome.kind =
-      failure == upstream::Failure::Connect || failure == upstream::Failure::ConnectTimeout
-          ? K::ConnectFailure
-      : failure == upstream::Failure::ResponseTimeout ? K::Timeout
-      : failure == upstream::Failure::BadResponse     ? K::BadResponse
-                                                      : K::Reset;
   using R = config::Retries;
   uint32_t on =
       failure == upstream::Failure::Connect || failure == upstream::Failure::ConnectTimeout
@@ -899,7 +903,10 @@ void DownstreamConn::respond_local(int status, bool close, std::string_view body
     text.append(reason).append("\n");
     body = text;
   }
-  if (ex.route) ex.route->filters.run_response(ex.filter, status);
+  if (ex.route) {
+    ex.route->filters.cancel_pause(ex.filter);  // answered without it (a 408, a 413)
+    ex.route->filters.run_response(ex.filter, status);
+  }
   http::write_local_response(ex.response_head, status, {}, body, close_after_, ex.head_request,
                              ex.filter.response_headers());
   ex.status = status;
@@ -1082,6 +1089,8 @@ void DownstreamConn::on_total_timeout() {
   spdlog::warn("route {}: {} {} exceeded timeouts.total ({} ms){}", ex.route->route->name,
                ex.method, ex.target, ex.pool->config().total_timeout.count(),
                ex.response_started ? "; closing the client mid-response" : "");
+  // An attempt in flight timed out; one still waiting for a connection did not reach the pool.
+  if (ex.up) ex.filter.outcome = {filters::UpstreamOutcome::Kind::Timeout, 0};
   if (ex.response_started) {
     abort();
     return;

@@ -5,8 +5,7 @@
 namespace portico::redis {
 
 RedisClient& RedisClients::get(const config::SocketAddress& address, config::Duration timeout) {
-  auto key = std::make_pair(address.text, int64_t(timeout.count()));
-  auto it = clients_.find(key);
+  auto it = clients_.find(KeyView{address.text, int64_t(timeout.count())});
   if (it != clients_.end()) return *it->second;
   // hiredis takes a numeric host: the address was resolved when the config was loaded.
   RedisOptions options;
@@ -23,6 +22,7 @@ RedisClient& RedisClients::get(const config::SocketAddress& address, config::Dur
   options.host = host;
   options.command_timeout = timeout;
   auto client = std::make_unique<RedisClient>(loop_, std::move(options));
+  Key key{address.text, int64_t(timeout.count())};
   return *clients_.emplace(std::move(key), std::move(client)).first->second;
 }
 

@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "config/Config.h"
@@ -23,8 +25,25 @@ class RedisClients {
   void clear() { clients_.clear(); }
 
  private:
+  // Looked up per request: compared with a (string_view, timeout) without building a key.
+  struct Key {
+    std::string address;
+    int64_t timeout_ms;
+  };
+  struct KeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::tie(a.address, a.timeout_ms) < std::tie(b.address, b.timeout_ms);
+    }
+  };
+  struct KeyView {
+    std::string_view address;
+    int64_t timeout_ms;
+  };
+
   uv_loop_t* loop_;
-  std::map<std::pair<std::string, int64_t>, std::unique_ptr<RedisClient>> clients_;
+  std::map<Key, std::unique_ptr<RedisClient>, KeyLess> clients_;
 };
 
 }  // namespace portico::redis

@@ -241,7 +241,7 @@ bool PoolState::try_start_retry() {
   uint32_t active = shared_->requests_active.load(std::memory_order_relaxed);
   uint32_t allowed = std::max<uint32_t>(config_.retries.min_retry_concurrency,
                                         active * config_.retries.budget_percent / 100);
-  if (breaker_limits_.max_retries) allowed = std::min(allowed, breaker_limits_.max_retries);
+  allowed = std::min(allowed, breaker_limits_.max_retries);
   uint32_t n = shared_->retries_active.load(std::memory_order_relaxed);
   while (n < allowed) {
     if (shared_->retries_active.compare_exchange_weak(n, n + 1, std::memory_order_relaxed))

@@ -56,7 +56,9 @@ struct SlotAddresses {
 struct PoolShared {
   alignas(64) std::atomic<uint32_t> requests_active{0};
   std::atomic<uint32_t> retries_active{0};
-  std::atomic<uint32_t> connections{0};  // open, every endpoint (a breaker's max_connections)
+  // Open connections, every endpoint (a breaker's max_connections): changed per connection,
+  // not per request, so kept off the per-request line.
+  alignas(64) std::atomic<uint32_t> connections{0};
   // Read on every connection release: kept off the line the per-request counters share.
   alignas(64) std::atomic<uint32_t> pending{0};
   alignas(64) std::atomic<uint64_t> ejections_total{0};
@@ -152,9 +154,10 @@ class PoolState {
   // not retried). A pool has one breaker: false when another one's settings (`identity`)
   // already apply in this config.
   struct BreakerLimits {
-    uint32_t max_connections = 0;
-    uint32_t max_retries = 0;
+    uint32_t max_connections = 0;          // 0: no limit
+    uint32_t max_retries = kNoRetryLimit;  // 0: no retries at all
   };
+  static constexpr uint32_t kNoRetryLimit = UINT32_MAX;
   bool set_breaker(const std::string& identity, BreakerLimits limits,
                    std::shared_ptr<filters::CircuitBreakerState> state);
   // Whether requests can wait for a connection: a limit per endpoint or for the pool.

@@ -59,7 +59,15 @@ listeners:
         filters:
           - circuit_breaker: { max_connections: 1, max_pending: 1 }
         upstream: queued
+      - name: hung
+        match: { path_prefix: /hung }
+        filters:
+          - circuit_breaker: { failure_ratio: 1, min_requests: 2, open_for: 1h }
+        upstream: hung
 upstreams:
+  - name: hung
+    endpoints: [ "{{HUNG}}" ]
+    timeouts: { total: 200ms }
   - name: flaky
     endpoints: [ "{{FLAKY}}" ]
   - name: custom
@@ -98,15 +106,11 @@ UpstreamHandler Status(std::atomic<int>& status) {
 class CircuitBreaker : public ::testing::Test {
  protected:
   void SetUp() override {
-    vars_ = {{"PORT", std::to_string(port_)},
-             {"ADMIN", std::to_string(admin_port_)},
-             {"FLAKY", flaky_.address()},
-             {"PRIMARY", primary_.address()},
-             {"SPARE", spare_.address()},
-             {"APP", app_.address()},
-             {"SLOW", slow_.address()},
-             {"QUEUED", queued_.address()},
-             {"OPEN_FOR", "300ms"}};
+    vars_ = {{"PORT", std::to_string(port_)}, {"ADMIN", std::to_string(admin_port_)},
+             {"FLAKY", flaky_.address()},     {"PRIMARY", primary_.address()},
+             {"SPARE", spare_.address()},     {"APP", app_.address()},
+             {"SLOW", slow_.address()},       {"QUEUED", queued_.address()},
+             {"HUNG", hung_.address()},       {"OPEN_FOR", "300ms"}};
     PorticoOptions o;
     o.config = Fill(kConfig, vars_);
     o.ready_ports = {port_};
@@ -157,6 +161,7 @@ class CircuitBreaker : public ::testing::Test {
   TestUpstream app_{Status(app_status_)};
   TestUpstream slow_{[](const HttpRequest&) { return UpstreamResponse{.delay = Ms{1500}}; }};
   TestUpstream queued_{[](const HttpRequest&) { return UpstreamResponse{.delay = Ms{1500}}; }};
+  TestUpstream hung_{UpstreamOptions{.mode = UpstreamMode::kNeverRespond}};
   uint16_t port_ = FreePort();
   uint16_t admin_port_ = FreePort();
   Vars vars_;
@@ -253,6 +258,14 @@ TEST_F(CircuitBreaker, WhatCountsAsAFailureIsConfigurable) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(StatusOf("/gateway"), 504);  // 4 of 8 fail: opens
   EXPECT_EQ(StatusOf("/gateway"), 503);
   EXPECT_EQ(BreakerState("app"), "open");
+}
+
+TEST_F(CircuitBreaker, RequestsCutByTheTotalTimeoutCountAsFailures) {
+  EXPECT_EQ(StatusOf("/hung"), 504);
+  EXPECT_EQ(StatusOf("/hung"), 504);
+  EXPECT_EQ(StatusOf("/hung"), 503);
+  EXPECT_EQ(BreakerState("hung"), "open");
+  EXPECT_EQ(hung_.request_heads(), 2u);
 }
 
 TEST_F(CircuitBreaker, MaxRequestsFailsFastWithOverloaded) {

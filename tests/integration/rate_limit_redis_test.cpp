@@ -11,6 +11,7 @@
 #include "harness/Ports.h"
 #include "harness/RedisServer.h"
 #include "harness/Template.h"
+#include "harness/TestUpstream.h"
 
 namespace portico::it {
 namespace {
@@ -47,6 +48,18 @@ listeners:
         filters:
           - rate_limit: { key: client_ip, rate: 1/min, burst: 1, backend: redis, redis: { address: "127.0.0.1:{{REDIS}}" } }
         respond: { status: 200, body: "ok" }
+  - name: slow
+    address: 127.0.0.1:{{PORT2}}
+    limits: { idle_timeout: 300ms }
+    routes:
+      - name: hop
+        match: { path_prefix: /hop }
+        filters:
+          - rate_limit: { key: client_ip, rate: 100000/s, backend: redis, redis: { address: "127.0.0.1:{{REDIS}}", timeout: 1s, fail: open } }
+        upstream: echo
+upstreams:
+  - name: echo
+    endpoints: [ "{{UPSTREAM}}" ]
 )";
 
 class RateLimitRedis : public ::testing::Test {
@@ -57,17 +70,21 @@ class RateLimitRedis : public ::testing::Test {
     ASSERT_TRUE(redis_.Start(&error)) << error;
   }
 
-  std::unique_ptr<PorticoProcess> StartPortico(uint16_t port, uint16_t admin) {
+  // `slow`: the port of the second listener (idle_timeout 300 ms, a 1 s Redis timeout).
+  std::unique_ptr<PorticoProcess> StartPortico(uint16_t port, uint16_t admin,
+                                               uint16_t slow = FreePort()) {
     PorticoOptions o;
     o.config = Fill(kConfig, {{"PORT", std::to_string(port)},
+                              {"PORT2", std::to_string(slow)},
                               {"ADMIN", std::to_string(admin)},
+                              {"UPSTREAM", upstream_.address()},
                               {"REDIS", std::to_string(redis_.port())}});
     o.ready_ports = {port};
     auto p = std::make_unique<PorticoProcess>(o);
     EXPECT_TRUE(p->Start());
     // Each worker connects to Redis when it takes the config: one client per call timeout
-    // (250ms, 100ms, 50ms), on each of the 2 workers.
-    EXPECT_TRUE(WaitForConnections(*p, 6)) << p->DiagnosticTail();
+    // (250ms, 100ms, 50ms, 1s), on each of the 2 workers.
+    EXPECT_TRUE(WaitForConnections(*p, 8)) << p->DiagnosticTail();
     return p;
   }
 
@@ -92,6 +109,7 @@ class RateLimitRedis : public ::testing::Test {
   }
 
   RedisServer redis_;
+  TestUpstream upstream_;
 };
 
 TEST_F(RateLimitRedis, TwoGatewaysShareOneLimit) {
@@ -171,7 +189,7 @@ TEST_F(RateLimitRedis, RedisStoppedMidRunFailsOpenOrClosedAndNoRequestStalls) {
   // Redis comes back: the gateway reconnects by itself and Redis decides again.
   std::string error;
   ASSERT_TRUE(redis_.Start(&error)) << error;
-  ASSERT_TRUE(WaitForConnections(*p, 12));  // every client connected once more
+  ASSERT_TRUE(WaitForConnections(*p, 16));  // every client connected once more
   EXPECT_EQ(Fetch(port, Get("/closed"))->status, 200);
   EXPECT_EQ(Fetch(port, Get("/strict"))->status, 200);
   EXPECT_EQ(Fetch(port, Get("/strict"))->status, 429);
@@ -209,6 +227,51 @@ TEST_F(RateLimitRedis, AClientThatLeavesWhileRedisDecidesLeavesNothingBehind) {
   auto r = Fetch(port, Get("/open"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(p->Running());
+}
+
+TEST_F(RateLimitRedis, HopByHopHeadersStayDroppedWhenTheBufferMovedDuringThePause) {
+  uint16_t port = FreePort(), admin = FreePort(), slow = FreePort();
+  auto p = StartPortico(port, admin, slow);
+  ASSERT_TRUE(redis_.Pause());  // the request waits (1 s, then fails open)
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(slow));
+  ASSERT_TRUE(c.Send(Get("/hop", {{"Connection", "x-hop"}, {"X-Hop", "secret"}, {"X-Keep", "1"}})));
+  // Meanwhile other clients' bytes go through every worker's read buffer.
+  for (int i = 0; i < 20; ++i) {
+    HttpClient other;
+    ASSERT_TRUE(other.Connect(port));
+    ASSERT_TRUE(other.Send(Get("/open", {{"X-Filler", std::string(200, char('a' + i % 26))}})));
+  }
+  auto r = c.ReadResponse({.timeout = Ms{5000}});
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->status, 200);
+  ASSERT_TRUE(redis_.Resume());
+  auto seen = upstream_.last_request();
+  ASSERT_TRUE(seen);
+  EXPECT_FALSE(seen->headers.Has("x-hop"));  // named by Connection: hop-by-hop
+  EXPECT_EQ(seen->headers.Get("x-keep"), "1");
+}
+
+TEST_F(RateLimitRedis, AnAnswerGivenWhileRedisDecidesEndsThePause) {
+  uint16_t port = FreePort(), admin = FreePort(), slow = FreePort();
+  auto p = StartPortico(port, admin, slow);
+  ASSERT_TRUE(redis_.Pause());
+  // A body that never comes: idle_timeout (300 ms) answers 408 before Redis times out (1 s).
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(slow));
+  ASSERT_TRUE(c.Send("POST /hop HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"));
+  auto r = c.ReadResponse({.timeout = Ms{5000}});
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->status, 408);
+  EXPECT_TRUE(c.WaitForClose(Ms{2000}));
+  ASSERT_TRUE(redis_.Resume());
+  // The late decision resumes nothing: no request reached the upstream, and the gateway
+  // serves on.
+  auto next = Fetch(slow, Get("/hop"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(upstream_.requests_received(), 1u);
   EXPECT_TRUE(p->Running());
 }
 

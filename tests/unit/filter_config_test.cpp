@@ -47,7 +47,7 @@ TEST(FilterConfig, ARateLimitLoadsWithItsIdentity) {
   EXPECT_EQ(route.filters->front().name, "rate_limit");
   EXPECT_EQ(route.filters->front().mark.line, 8);
   EXPECT_EQ(route.filters->front().identity,
-            "rate_limit {key: client_ip, rate: 100/s, burst: 200}");
+            "rate_limit {\"burst\":\"200\",\"key\":\"client_ip\",\"rate\":\"100/s\"}");
   EXPECT_TRUE(r.config->listeners[0].filters.empty());
 }
 
@@ -60,6 +60,11 @@ TEST(FilterConfig, TheSameSettingsWrittenDifferentlyHaveTheSameIdentity) {
             identity("          - rate_limit:\n"
                      "              key: client_ip\n"
                      "              rate: 100/s\n"));
+  EXPECT_EQ(
+      identity("          - rate_limit: { rate: 100/s, burst: 5, key: [route, client_ip] }\n"),
+      identity("          - rate_limit: { key: [route, client_ip], burst: 5, rate: 100/s }\n"));
+  EXPECT_NE(identity("          - rate_limit: { key: [route, client_ip], rate: 100/s }\n"),
+            identity("          - rate_limit: { key: [client_ip, route], rate: 100/s }\n"));
   EXPECT_NE(identity("          - rate_limit: { rate: 100/s }\n"),
             identity("          - rate_limit: { rate: 101/s }\n"));
 }
