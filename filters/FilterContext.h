@@ -62,7 +62,9 @@ class FilterContext final : public redis::ReplyHandler {
   std::span<const http::Header> headers;
   std::string_view listener;
   std::string_view route;
-  uint64_t now_ns = 0;  // a monotonic clock (uv_hrtime), read when the hook was called
+  // The monotonic clock (uv_hrtime's), read as the request head was handled (or resumed);
+  // in on_done, the worker loop's time (millisecond precision).
+  uint64_t now_ns = 0;
 
   // The first value of a header (case-insensitive name), or nullopt.
   std::optional<std::string_view> header(std::string_view name) const;

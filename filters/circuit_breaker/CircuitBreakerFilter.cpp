@@ -75,7 +75,16 @@ Verdict CircuitBreakerFilter::on_request(FilterContext& ctx) const {
   return Verdict::Respond;
 }
 
+void CircuitBreakerFilter::on_response(FilterContext& ctx, int) const {
+  // Another filter's answer (a 429 after this one) is no outcome of the pool's.
+  if (ctx.outcome.kind != UpstreamOutcome::Kind::None) hand_back(ctx);
+}
+
 void CircuitBreakerFilter::on_done(FilterContext& ctx) const {
+  hand_back(ctx);
+}
+
+void CircuitBreakerFilter::hand_back(FilterContext& ctx) const {
   FilterSlot& slot = ctx.slot();
   if (slot.a != kAdmitted) return;
   slot.a = 0;

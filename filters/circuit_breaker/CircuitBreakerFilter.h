@@ -1,7 +1,7 @@
 // The circuit_breaker filter of a route: fails fast with 503 and `x-portico-overloaded:
 // true` when the pool is at max_requests or max_pending, answers 503 (or the fallback)
 // without touching the pool while its error-ratio breaker is open, and reports each
-// admitted request's outcome to the breaker when the exchange ends.
+// admitted request's outcome to the breaker.
 #pragma once
 
 #include <memory>
@@ -23,9 +23,15 @@ class CircuitBreakerFilter final : public Filter {
                        int fallback_upstream);
 
   Verdict on_request(FilterContext& ctx) const override;
+  // The outcome is known once the response head is: it is recorded before the client can
+  // see it, so a client that saw failures finds the breaker already counting them.
+  void on_response(FilterContext& ctx, int status) const override;
+  // An exchange that ended without one (the client left): the admission is handed back.
   void on_done(FilterContext& ctx) const override;
 
  private:
+  void hand_back(FilterContext& ctx) const;
+
   std::shared_ptr<const CircuitBreakerSettings> settings_;
   std::shared_ptr<CircuitBreakerState> state_;
   upstream::PoolState& pool_;

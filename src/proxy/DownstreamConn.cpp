@@ -424,7 +424,7 @@ void DownstreamConn::fill_filter_context() {
   f.headers = ex.head.headers();
   f.listener = listener_->config->name;
   f.route = ex.route->route->name;
-  f.now_ns = uv_hrtime();
+  f.now_ns = ex.phase_ns;  // read when this stretch of work began
   f.route_stats = &runtime_->route_stats(*listener_, ex.route);
   f.services = &worker_;
 }
