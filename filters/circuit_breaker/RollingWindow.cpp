@@ -79,14 +79,16 @@ void RollingWindow::add(uint64_t period, bool failure, uint64_t now_ms) {
 WindowCounts RollingWindow::counts(uint64_t period, uint64_t now_ms) const {
   const int64_t n = int64_t(buckets_.size());
   const int64_t now_index = int64_t(now_ms / bucket_ms_);
+  const int64_t now_lap = now_index / n;
+  const int64_t now_slot = now_index % n;
   WindowCounts total;
   for (int64_t slot = 0; slot < n; ++slot) {
     Slice slice = unpack(buckets_[size_t(slot)].load(std::memory_order_relaxed));
     if (wrapped_difference(slice.period, period, kPeriodBits) != 0) continue;
-    // The one index in (now - window, now] that lands in this slot, and its lap (-1 when
-    // the clock has not yet gone round the ring once).
-    int64_t index = now_index - ((now_index - slot) % n + n) % n;
-    int64_t lap = (index - slot) / n;
+    // The lap of the one index in (now - window, now] that lands in this slot: this lap up
+    // to now's slot, the previous one after it (-1 before the clock has gone round once).
+    // Read per outcome: no division in the loop.
+    int64_t lap = slot <= now_slot ? now_lap : now_lap - 1;
     int64_t ahead = wrapped_difference(slice.lap, uint64_t(lap), kLapBits);
     if (ahead != 0 && ahead != 1) continue;  // aged out (or from a much later clock)
     total.requests += slice.requests;
