@@ -82,9 +82,10 @@ printf '%-8s %9s %11s %14s\n' variant req/s "cpu us/req" "instr/req (u)"
 for variant in bare filters; do
   rps=$(tr ' ' '\n' <<<"${RPS[$variant]}" | grep . | median)
   cpu=$(tr ' ' '\n' <<<"${CPU[$variant]}" | grep . | median)
-  ins=$(tr ' ' '\n' <<<"${INS[$variant]:-}" | grep . | median)
-  printf '%-8s %9.0f %11.2f %14s\n' "$variant" "$rps" "$cpu" "${ins:--}"
-  eval "M_CPU_$variant=$cpu M_INS_$variant=${ins:-0}"
+  ins=-
+  ((COUNT_INSTRUCTIONS)) && ins=$(tr ' ' '\n' <<<"${INS[$variant]}" | grep . | median)
+  printf '%-8s %9.0f %11.2f %14s\n' "$variant" "$rps" "$cpu" "$ins"
+  eval "M_CPU_$variant=$cpu M_INS_$variant=${ins/-/0}"
 done
 awk -v a="$M_CPU_bare" -v b="$M_CPU_filters" 'BEGIN { printf "filters/bare: cpu/req %.3f", b / a }'
 if ((COUNT_INSTRUCTIONS)); then
