@@ -3,7 +3,6 @@
 // Envoy-style limits failing fast; what counts as a failure; reloads; what the admin API
 // and the metrics show.
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include <atomic>
 
@@ -11,7 +10,6 @@
 #include "harness/HttpClient.h"
 #include "harness/PorticoProcess.h"
 #include "harness/Ports.h"
-#include "harness/TempDir.h"
 #include "harness/Template.h"
 #include "harness/TestUpstream.h"
 
@@ -143,14 +141,10 @@ class CircuitBreaker : public ::testing::Test {
     const Json* state = p ? p->Find("circuit_breaker.state") : nullptr;
     return state ? state->String() : "no breaker state in " + page->Dump();
   }
+  // Rewrites the config with `changes`, reloads, and waits for every worker to run it.
   void Reload(const Vars& changes) {
     for (const auto& [k, v] : changes) vars_[k] = v;
-    ReplaceFile(proxy_->config_path(), Fill(kConfig, vars_));
-    ++generation_;
-    ASSERT_TRUE(proxy_->Signal(SIGHUP));
-    ASSERT_TRUE(
-        proxy_->WaitForStderr("config generation " + std::to_string(generation_) + " (", Ms{5000}))
-        << proxy_->DiagnosticTail();
+    ASSERT_TRUE(proxy_->Reload(Fill(kConfig, vars_), ++generation_));
   }
 
   std::atomic<int> flaky_status_{200};

@@ -2,14 +2,12 @@
 // workers, the 429 answer and its headers, keys, listener defaults, max_keys, metrics,
 // and what a reload keeps.
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include "harness/AdminClient.h"
 #include "harness/HttpClient.h"
 #include "harness/PacedLoad.h"
 #include "harness/PorticoProcess.h"
 #include "harness/Ports.h"
-#include "harness/TempDir.h"
 #include "harness/Template.h"
 #include "harness/TestUpstream.h"
 
@@ -91,15 +89,10 @@ class RateLimit : public ::testing::Test {
     return r ? r->status : -1;
   }
 
-  // Rewrites the config with `vars` changed, reloads, and waits for every worker to run it.
+  // Rewrites the config with `changes`, reloads, and waits for every worker to run it.
   void Reload(const Vars& changes) {
     for (const auto& [k, v] : changes) vars_[k] = v;
-    ReplaceFile(proxy_->config_path(), Fill(kConfig, vars_));
-    ++generation_;
-    ASSERT_TRUE(proxy_->Signal(SIGHUP));
-    ASSERT_TRUE(
-        proxy_->WaitForStderr("config generation " + std::to_string(generation_) + " (", Ms{5000}))
-        << proxy_->DiagnosticTail();
+    ASSERT_TRUE(proxy_->Reload(Fill(kConfig, vars_), ++generation_));
   }
 
   TestUpstream upstream_;

@@ -11,6 +11,7 @@
 
 #include "harness/ProcStats.h"
 #include "harness/Socket.h"
+#include "harness/TempDir.h"
 
 #ifndef PORTICO_BINARY
 #define PORTICO_BINARY "/work/main/build/portico"
@@ -101,6 +102,15 @@ PorticoProcess::~PorticoProcess() {
 bool PorticoProcess::Signal(int sig) {
   if (sig == SIGTERM || sig == SIGINT || sig == SIGKILL || sig == SIGQUIT) exit_expected_ = true;
   return child_.Signal(sig);
+}
+
+::testing::AssertionResult PorticoProcess::Reload(const std::string& config, int generation) {
+  ReplaceFile(config_path_, config);
+  if (!Signal(SIGHUP)) return ::testing::AssertionFailure() << "portico is not running";
+  if (!WaitForStderr("config generation " + std::to_string(generation) + " (", Ms{5000}))
+    return ::testing::AssertionFailure() << "config generation " << generation << " did not apply\n"
+                                         << DiagnosticTail();
+  return ::testing::AssertionSuccess();
 }
 
 std::optional<int> PorticoProcess::WaitExit(Ms timeout) {

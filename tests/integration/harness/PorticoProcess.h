@@ -49,6 +49,9 @@ class PorticoProcess {
   pid_t pid() const { return child_.pid(); }
   bool Running() { return child_.Running(); }
   bool Signal(int sig);
+  // Writes `config` over the running file, sends SIGHUP and waits (5 s at most) for the log
+  // line saying that config generation `generation` runs on every worker.
+  ::testing::AssertionResult Reload(const std::string& config, int generation);
   // Raw wait status once exited, nullopt if still running after `timeout`.
   std::optional<int> WaitExit(Ms timeout);
   // Lets `duration` pass, returning early (false) if the proxy exits meanwhile. This is how tests
