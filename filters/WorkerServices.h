@@ -1,5 +1,6 @@
 // What a worker offers its filters beyond the request: connections to the outside services
-// filters use, made on the worker's loop on first use and kept for the worker's life.
+// filters use, made on the worker's loop on first use (or when a config is prepared) and
+// kept while a config uses them.
 #pragma once
 
 #include "config/Config.h"

@@ -123,6 +123,7 @@ void Worker::apply_reloads() {
 }
 
 void Worker::switch_to(Reload& reload) {
+  redis_.begin_config();
   prepare_filters(*reload.runtime);
   auto next =
       std::make_shared<WorkerRuntime>(std::move(reload.runtime), *timers_, upstream_wake_.get(),
@@ -154,6 +155,7 @@ void Worker::switch_to(Reload& reload) {
     c->runtime_changed();
     c = next_conn;
   }
+  redis_.close_unused();
 }
 
 void Worker::start(std::function<void()> on_finished) {

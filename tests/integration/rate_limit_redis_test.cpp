@@ -2,6 +2,7 @@
 // limit shared by two gateways, and what happens when Redis stops, hangs and comes back.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
 
 #include "harness/AdminClient.h"
@@ -273,6 +274,34 @@ TEST_F(RateLimitRedis, AnAnswerGivenWhileRedisDecidesEndsThePause) {
   EXPECT_EQ(next->status, 200);
   EXPECT_EQ(upstream_.requests_received(), 1u);
   EXPECT_TRUE(p->Running());
+}
+
+TEST_F(RateLimitRedis, AReloadThatDropsRedisClosesItsConnections) {
+  uint16_t port = FreePort(), admin = FreePort();
+  auto p = StartPortico(port, admin);
+  // CLIENT LIST has a line per connection, the one asking included.
+  auto connections = [&] {
+    std::string list = redis_.Command({"CLIENT", "LIST"});
+    return std::count(list.begin(), list.end(), '\n') - 1;
+  };
+  EXPECT_EQ(connections(), 8);
+  ASSERT_TRUE(p->Reload(Fill(R"(workers: 2
+listeners:
+  - name: main
+    address: 127.0.0.1:{{PORT}}
+    routes:
+      - name: open
+        respond: { status: 200, body: "ok" }
+)",
+                             {{"PORT", std::to_string(port)}}),
+                        2));
+  Deadline deadline(Ms{5000});
+  while (connections() != 0) {
+    ASSERT_FALSE(deadline.Expired()) << connections() << " connections left";
+    ASSERT_TRUE(p->PauseWhileRunning(Ms{10}));
+  }
+  EXPECT_TRUE(p->WaitForStderr("closed (no longer in the config)", Ms{1000}));
+  EXPECT_EQ(Fetch(port, Get("/open"))->status, 200);
 }
 
 }  // namespace
