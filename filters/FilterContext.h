@@ -31,7 +31,8 @@ struct FilterSlot {
   uint64_t b = 0;
 };
 
-// How the upstream side of the exchange ended, for on_done (a breaker's failure count).
+// How the upstream side of the exchange ended (a breaker's failure count): set before the
+// response hooks run, so they can judge it before the client sees the answer.
 struct UpstreamOutcome {
   enum class Kind { None, Response, ConnectFailure, Timeout, Reset, BadResponse };
   Kind kind = Kind::None;  // None: no upstream attempt was made
@@ -62,8 +63,8 @@ class FilterContext final : public redis::ReplyHandler {
   std::span<const http::Header> headers;
   std::string_view listener;
   std::string_view route;
-  // The monotonic clock (uv_hrtime's), read as the request head was handled (or resumed);
-  // in on_done, the worker loop's time (millisecond precision).
+  // The monotonic clock (uv_hrtime's), read as the request head was handled (or resumed),
+  // and again before on_done.
   uint64_t now_ns = 0;
 
   // The first value of a header (case-insensitive name), or nullopt.
