@@ -294,7 +294,14 @@ TEST_F(CircuitBreaker, MaxConnectionsQueuesAndMaxPendingFailsFast) {
     ASSERT_TRUE(page) << admin.error();
     const Json* p = PoolEntry(*page, "queued");
     ASSERT_TRUE(p) << page->Dump();
-    if (p->Get("pending")->Number() == 1) break;
+    if (p->Get("pending")->Number() == 1) {
+      // It waits rather than open a second connection: max_connections holds.
+      const Json* e = p->Find("endpoints.0");
+      ASSERT_TRUE(e) << page->Dump();
+      EXPECT_EQ(e->Get("connections_active")->Number() + e->Get("connections_idle")->Number(), 1)
+          << page->Dump();
+      break;
+    }
     ASSERT_FALSE(deadline.Expired()) << "the second request never queued: " << page->Dump();
     ASSERT_TRUE(proxy_->PauseWhileRunning(Ms{5}));
   }
@@ -304,9 +311,10 @@ TEST_F(CircuitBreaker, MaxConnectionsQueuesAndMaxPendingFailsFast) {
   EXPECT_EQ(r->headers.Get("x-portico-overloaded"), "true");
   EXPECT_EQ(a.ReadResponse({.timeout = Ms{5000}})->status, 200);
   EXPECT_EQ(b.ReadResponse({.timeout = Ms{5000}})->status, 200);
-  // Never more than max_connections at once (the second may be a new one: a connection
-  // idle on one worker is closed for a request waiting on another).
-  EXPECT_EQ(queued_.peak_open_connections(), 1u);
+  // The third never reached the pool. (The second may have come over a new connection: one
+  // idle on another worker is closed for it, and the upstream may see the old one close
+  // a moment after the new one opens, so its own peak count can read 2.)
+  EXPECT_EQ(queued_.request_heads(), 2u);
 }
 
 TEST_F(CircuitBreaker, AReloadKeepsAnUnchangedBreakerOpenAndResetsAChangedOne) {
