@@ -826,46 +826,9 @@ class Loader : public YamlReader {
       }
     }
     if (key) {
-      if (auto hash_key = read_hash_key(key->value)) upstream.hash_key = std::move(*hash_key);
+      if (auto hash_key = read_request_key(key->value, "hash_key"))
+        upstream.hash_key = std::move(*hash_key);
     }
-  }
-
-  std::optional<HashKey> read_hash_key(const Item& item) {
-    auto text = read_nonempty_string(item);
-    if (!text) return std::nullopt;
-    HashKey key;
-    if (*text == "client_ip") {
-      key.kind = HashKey::Kind::ClientIp;
-      return key;
-    }
-    if (*text == "path") {
-      key.kind = HashKey::Kind::Path;
-      return key;
-    }
-    std::string_view view = *text;
-    for (auto [prefix, kind] : {std::pair{std::string_view("header:"), HashKey::Kind::Header},
-                                std::pair{std::string_view("cookie:"), HashKey::Kind::Cookie}}) {
-      if (!view.starts_with(prefix)) continue;
-      const std::string name(view.substr(prefix.size()));
-      const std::string what = kind == HashKey::Kind::Header ? "header" : "cookie";
-      // Both header names and cookie names are RFC tokens (RFC 9110, RFC 6265).
-      if (!is_token(name)) {
-        error(item.pos, item.path,
-              name.empty() ? "hash_key " + quoted(*text) + " needs a " + what + " name, e.g. " +
-                                 quoted(std::string(prefix) + "x-user-id")
-                           : "invalid " + what + " name " + quoted(name) + " in hash_key");
-        return std::nullopt;
-      }
-      key.kind = kind;
-      // Header names compare case-insensitively, so they are stored lower-cased like route
-      // hosts; cookie names are case-sensitive and kept as written.
-      key.name = kind == HashKey::Kind::Header ? to_lower(name) : name;
-      return key;
-    }
-    error(item.pos, item.path,
-          "invalid hash_key " + quoted(*text) +
-              " (expected header:NAME, cookie:NAME, client_ip or path)");
-    return std::nullopt;
   }
 
   void parse_upstream_timeouts(const Item& item, Upstream& upstream) {

@@ -381,4 +381,43 @@ void read_respond(YamlReader& r, const Item& item, Respond& respond) {
   }
 }
 
+std::optional<HashKey> YamlReader::read_request_key(const Item& item, std::string_view setting) {
+  auto text = read_nonempty_string(item);
+  if (!text) return std::nullopt;
+  HashKey key;
+  if (*text == "client_ip") {
+    key.kind = HashKey::Kind::ClientIp;
+    return key;
+  }
+  if (*text == "path") {
+    key.kind = HashKey::Kind::Path;
+    return key;
+  }
+  std::string_view view = *text;
+  for (auto [prefix, kind] : {std::pair{std::string_view("header:"), HashKey::Kind::Header},
+                              std::pair{std::string_view("cookie:"), HashKey::Kind::Cookie}}) {
+    if (!view.starts_with(prefix)) continue;
+    const std::string name(view.substr(prefix.size()));
+    const std::string what = kind == HashKey::Kind::Header ? "header" : "cookie";
+    // Both header names and cookie names are RFC tokens (RFC 9110, RFC 6265).
+    if (!is_token(name)) {
+      error(item.pos, item.path,
+            name.empty()
+                ? std::string(setting) + " " + quoted(*text) + " needs a " + what + " name, e.g. " +
+                      quoted(std::string(prefix) + "x-user-id")
+                : "invalid " + what + " name " + quoted(name) + " in " + std::string(setting));
+      return std::nullopt;
+    }
+    key.kind = kind;
+    // Header names compare case-insensitively, so they are stored lower-cased like route
+    // hosts; cookie names are case-sensitive and kept as written.
+    key.name = kind == HashKey::Kind::Header ? to_lower(name) : name;
+    return key;
+  }
+  error(item.pos, item.path,
+        "invalid " + std::string(setting) + " " + quoted(*text) +
+            " (expected header:NAME, cookie:NAME, client_ip or path)");
+  return std::nullopt;
+}
+
 }  // namespace portico::config

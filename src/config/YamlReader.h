@@ -139,6 +139,10 @@ class YamlReader {
 
   std::optional<uint32_t> read_u32(const Item& item, int64_t min, int64_t max);
 
+  // What a request is keyed by (`setting` names the key in errors): header:NAME,
+  // cookie:NAME, client_ip or path. Header names are lower-cased.
+  std::optional<HashKey> read_request_key(const Item& item, std::string_view setting);
+
   // Reports a second key of a group that allows only one ("path" vs "path_prefix").
   // Returns the first one present, in file order.
   const Entry* exclusive(const Fields& fields, std::initializer_list<std::string_view> keys);
