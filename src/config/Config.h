@@ -50,6 +50,13 @@ struct ValueMatch {
   std::string value;  // the exact value or the regex (PCRE2 syntax), for Exact / Regex
 };
 
+// A route condition on a feature flag's decision for the request.
+struct FlagCondition {
+  std::string name;
+  size_t index = 0;  // into Config::flags
+  bool on = true;    // the decision the route wants
+};
+
 struct RouteMatch {
   // Exact names ("api.example.com") or wildcard suffixes ("*.example.com");
   // compared case-insensitively, without the port. Empty: any host.
@@ -60,6 +67,7 @@ struct RouteMatch {
   std::vector<std::string> methods;  // upper case; empty: any method
   std::vector<ValueMatch> headers;
   std::vector<ValueMatch> query;
+  std::vector<FlagCondition> flags;  // every one must hold
 };
 
 struct Respond {
@@ -178,6 +186,24 @@ struct Upstream {
   Retries retries;
 };
 
+// A feature flag (see docs/CONFIG.md, "flags"): on for a request when enabled and either
+// allow-listed or inside the rollout share of its key's stable hash.
+struct FlagAllow {
+  std::vector<std::pair<std::string, std::string>> headers;  // name (lower case), exact value
+  std::vector<std::pair<std::string, std::string>> cookies;  // name, exact value
+  std::vector<std::string> clients;                          // CIDRs or addresses, as written
+};
+
+struct Flag {
+  static constexpr uint32_t kFullBasisPoints = 10'000;  // 100%
+  std::string name;
+  SourceMark mark;
+  bool enabled = true;
+  uint32_t percent_bp = 0;  // rollout share in basis points (hundredths of a percent)
+  HashKey key{HashKey::Kind::ClientIp, {}};
+  FlagAllow allow;
+};
+
 struct Log {
   std::string level = "info";      // trace, debug, info, warn, error, critical, off
   std::string access_log = "off";  // "stdout", "stderr", "off" or a file path
@@ -206,6 +232,10 @@ struct Config {
   Reload reload;
   std::vector<Listener> listeners;
   std::vector<Upstream> upstreams;
+  static constexpr size_t kMaxFlags = 64;  // a request's decisions fit in 64-bit masks
+  std::vector<Flag> flags;                 // in file order
+  // The upstream request header listing the flags on; empty: not sent.
+  std::string flags_header = "x-portico-flags";
 };
 
 }  // namespace portico::config

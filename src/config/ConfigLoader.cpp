@@ -18,6 +18,7 @@
 #include <set>
 #include <tuple>
 
+#include "config/FlagsConfig.h"
 #include "config/ValueParsers.h"
 #include "config/YamlReader.h"
 #include "filters/FilterContext.h"
@@ -232,8 +233,8 @@ class Loader : public YamlReader {
       // An empty file is a mapping with nothing in it: the error is then the missing keys.
       fields = Fields{item, {}};
     } else {
-      fields = read_fields(
-          item, {"workers", "drain_timeout", "log", "admin", "reload", "listeners", "upstreams"});
+      fields = read_fields(item, {"workers", "drain_timeout", "log", "admin", "reload", "flags",
+                                  "flags_header", "listeners", "upstreams"});
     }
     if (!fields) return;
 
@@ -243,6 +244,11 @@ class Loader : public YamlReader {
     }
     if (const Entry* e = fields->find("log")) parse_log(e->value, config.log);
     if (const Entry* e = fields->find("reload")) parse_reload(e->value, config.reload);
+    // Before the listeners: routes may match on flags.
+    if (const Entry* e = fields->find("flags")) read_flags(*this, e->value, config.flags);
+    if (const Entry* e = fields->find("flags_header"))
+      read_flags_header(*this, e->value, config.flags_header);
+    flags_ = &config.flags;
 
     std::vector<UpstreamRef> refs;
     if (const Entry* e = require(*fields, "listeners")) parse_listeners(e->value, config, refs);
@@ -265,6 +271,8 @@ class Loader : public YamlReader {
   }
 
  private:
+  const std::vector<Flag>* flags_ = nullptr;  // the config's, for routes' flag conditions
+
   std::optional<std::string> read_regex(const Item& item) {
     auto pattern = read_string(item);
     if (!pattern) return std::nullopt;
@@ -594,8 +602,8 @@ class Loader : public YamlReader {
   }
 
   void parse_match(const Item& item, RouteMatch& match) {
-    auto fields = read_fields(
-        item, {"host", "path", "path_prefix", "path_regex", "methods", "headers", "query"});
+    auto fields = read_fields(item, {"host", "path", "path_prefix", "path_regex", "methods",
+                                     "headers", "query", "flags"});
     if (!fields) return;
 
     if (const Entry* e = fields->find("host")) {
@@ -640,6 +648,8 @@ class Loader : public YamlReader {
     if (const Entry* e = fields->find("headers"))
       parse_value_matches(e->value, true, match.headers);
     if (const Entry* e = fields->find("query")) parse_value_matches(e->value, false, match.query);
+    if (const Entry* e = fields->find("flags"))
+      read_flag_conditions(*this, e->value, *flags_, match.flags);
   }
 
   // Hosts are matched case-insensitively, so they are stored lower-cased; the router can

@@ -29,6 +29,9 @@ const CompiledListener* Runtime::listener_at(const config::SocketAddress& addres
 std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runtime* previous) {
   auto rt = std::make_shared<Runtime>(Key{}, previous);
   rt->config_ = std::move(config);
+  // Flag states come from the previous config's store like filters' (same file values:
+  // the same state, runtime overrides included).
+  rt->flags_ = flags::FlagSet(rt->config_.flags, rt->filter_states_);
   for (const config::Upstream& u : rt->config_.upstreams) {
     int old = previous ? previous->upstream_index(u.name) : -1;
     auto state = std::make_shared<upstream::PoolState>(

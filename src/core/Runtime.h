@@ -10,6 +10,7 @@
 #include "config/Config.h"
 #include "filters/FilterChain.h"
 #include "filters/FilterStates.h"
+#include "flags/FlagSet.h"
 #include "router/Router.h"
 #include "upstream/Balancer.h"
 #include "upstream/PoolState.h"
@@ -55,6 +56,8 @@ class Runtime {
   const CompiledListener* listener(std::string_view name) const;
   // The listener bound to this address (whatever its name), or nullptr.
   const CompiledListener* listener_at(const config::SocketAddress& address) const;
+  // The config's feature flags; their live values (FlagState) are shared and mutable.
+  const flags::FlagSet& flags() const { return flags_; }
 
  private:
   config::Config config_;
@@ -63,6 +66,7 @@ class Runtime {
   std::vector<std::shared_ptr<const upstream::BalancerPlan>> plans_;
   // Filters' shared state by identity; refers to the previous config's only while building.
   filters::FilterStates filter_states_;
+  flags::FlagSet flags_;  // after filter_states_, which holds the flags' states too
 };
 
 }  // namespace portico::core

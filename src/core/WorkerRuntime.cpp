@@ -16,6 +16,7 @@ WorkerRuntime::WorkerRuntime(std::shared_ptr<const Runtime> runtime, Timers& tim
     for (const config::Route& r : l.config->routes) routes.push_back(&stats.route(name, r.name));
     routes.push_back(&stats.route(name, ""));
   }
+  for (const config::Flag& f : runtime_->config().flags) flag_stats_.push_back(&stats.flag(f.name));
   const auto& ups = runtime_->config().upstreams;
   for (size_t i = 0; i < ups.size(); ++i) {
     upstreams_.push_back(std::make_unique<upstream::WorkerUpstream>(

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/IntrusiveList.h"
@@ -44,6 +45,9 @@ class WorkerRuntime : public ListHook<WorkerRuntime> {
     return r ? *routes[size_t(r - l.routes.data())] : *routes.back();
   }
 
+  // This worker's decision counters for the runtime's flags, parallel to its FlagSet.
+  std::span<stats::FlagStats* const> flag_stats() const { return flag_stats_; }
+
   // A newer config took over: connections released here go to its pools from now on.
   void retire();
   bool retired() const { return retired_; }
@@ -64,6 +68,7 @@ class WorkerRuntime : public ListHook<WorkerRuntime> {
   std::vector<std::unique_ptr<upstream::WorkerUpstream>> upstreams_;
   std::vector<stats::ListenerStats*> listener_stats_;         // per listener
   std::vector<std::vector<stats::RouteStats*>> route_stats_;  // per route, then unrouted
+  std::vector<stats::FlagStats*> flag_stats_;                 // per flag
   bool retired_ = false;
 };
 

@@ -54,6 +54,7 @@ void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
     if (!req.traceparent.empty() &&
         (iequals(n, "traceparent") || (req.drop_tracestate && iequals(n, "tracestate"))))
       continue;
+    if (!req.drop_header.empty() && iequals(n, req.drop_header)) continue;
     if (iequals(n, "x-forwarded-for")) {
       // Several X-Forwarded-For lines are one list (RFC 9110 §5.3): they are merged, in
       // order, into one line after the other forwarded headers, with the client appended.
@@ -72,6 +73,7 @@ void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
   append_header(out, "X-Forwarded-Proto", "http");
   if (!req.original_host.empty()) append_header(out, "X-Forwarded-Host", req.original_host);
   if (!req.request_id.empty()) append_header(out, "X-Request-Id", req.request_id);
+  out.append(req.added_lines);
   if (!req.traceparent.empty()) append_header(out, "traceparent", req.traceparent);
   out.append("\r\n"sv);
 }

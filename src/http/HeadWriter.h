@@ -25,6 +25,11 @@ struct UpstreamRequest {
   // With a traceparent: the client's tracestate is dropped too (it belonged to a
   // traceparent that was absent or invalid, so the trace was restarted).
   bool drop_tracestate = false;
+  // A field Portico sets itself (the flags header): every client line of that name is
+  // dropped, so a client cannot forge it. "" drops nothing.
+  std::string_view drop_header;
+  // Whole "Name: value\r\n" lines added after Portico's other fields, before traceparent.
+  std::string_view added_lines;
 };
 
 // Hop-by-hop fields, Expect and the client's X-Forwarded-Proto/-Host are dropped;

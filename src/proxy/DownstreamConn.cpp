@@ -9,6 +9,7 @@
 #include "core/TcpTransport.h"
 #include "core/UvError.h"
 #include "core/Worker.h"
+#include "flags/FlagsHeader.h"
 #include "http/HeadWriter.h"
 #include "http/StatusText.h"
 #include "http/TraceContext.h"
@@ -397,6 +398,11 @@ void DownstreamConn::on_request_head() {
   router::RequestView view{method, target.substr(0, q),
                            q == std::string_view::npos ? std::string_view{} : target.substr(q + 1),
                            host, headers};
+  // Flags are decided on demand: by the router for routes that match on them, then all of
+  // them for the upstream header.
+  ex.flags.start(&runtime_->runtime().flags(), runtime_->flag_stats());
+  ex.flags.bind({view.path, std::string_view(client_ip_, client_ip_len_), headers});
+  view.flags = &ex.flags;
   const config::Route* route = listener_->router->match(view, worker_.match_scratch());
   if (!route) {
     respond_local(404, false);
@@ -514,6 +520,16 @@ void DownstreamConn::forward_request() {
                                : ex.endpoint
                                    ? std::string_view(ex.endpoint->endpoint().address.text)
                                    : std::string_view(ex.pool->config().name);
+  // The client's own flags header is always dropped, flags or not: backends trust it.
+  const config::Config& config = runtime_->runtime().config();
+  std::string_view flags_header = config.flags_header;
+  if (!flags_header.empty() && ex.flags.size() > 0) {
+    // Views again: a filter's pause may have moved the read buffer.
+    ex.flags.bind({target.substr(0, target.find('?')), std::string_view(client_ip_, client_ip_len_),
+                   headers});
+    flags::write_flags_header(ex.flags_line, flags_header, runtime_->runtime().flags(),
+                              ex.flags.all());
+  }
   http::UpstreamRequest req{.method = method,
                             .target = target,
                             .host = send_host,
@@ -521,7 +537,9 @@ void DownstreamConn::forward_request() {
                             .client_ip = std::string_view(client_ip_, client_ip_len_),
                             .request_id = new_id,
                             .traceparent = {ex.traceparent.data(), ex.traceparent.size()},
-                            .drop_tracestate = !trace_continued};
+                            .drop_tracestate = !trace_continued,
+                            .drop_header = flags_header,
+                            .added_lines = ex.flags_line};
   http::write_upstream_request_head(ex.upstream_head, req, headers, ex.conn);
   // Portico's own time: validating, routing, filters, picking and building the upstream head.
   ex.overhead_ns += uv_hrtime() - ex.phase_ns;

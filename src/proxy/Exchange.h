@@ -12,6 +12,7 @@
 #include "core/Runtime.h"
 #include "core/Timers.h"
 #include "filters/FilterContext.h"
+#include "flags/FlagDecisions.h"
 #include "http/ConnectionTokens.h"
 #include "http/HeadCollector.h"
 #include "http/TraceContext.h"
@@ -52,12 +53,14 @@ struct Exchange {
     keep_alive = http10 = has_body = expect_continue = head_request = false;
     head_sent_upstream = request_complete = response_started = response_complete = false;
     retried = up_request_done = false;
+    flags.reset();
+    flags_line.clear();
   }
 
   // Heap bytes held by reusable capacity.
   size_t footprint() const {
     return head.footprint() + method.capacity() + target.capacity() + upstream_head.capacity() +
-           response_head.capacity() + filter.footprint();
+           response_head.capacity() + filter.footprint() + flags_line.capacity();
   }
 
   http::HeadCollector head;
@@ -95,6 +98,8 @@ struct Exchange {
   http::Span target_at;           // its origin-form target in the read buffer
   uint64_t phase_ns = 0;          // when Portico's current stretch of work began (overhead)
   filters::FilterContext filter;  // the route's filters' view of this request
+  flags::FlagDecisions flags;     // the config's flags, decided for this request on demand
+  std::string flags_line;         // "x-portico-flags: a, b\r\n" for the upstream, or ""
   bool keep_alive = false;        // the client wants the connection kept
   bool http10 = false;
   bool has_body = false;

@@ -1,12 +1,14 @@
 #include "router/Router.h"
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "flags/FlagDecisions.h"
 #include "router/MatchScratch.h"
 #include "router/QueryString.h"
 #include "router/Regex.h"
@@ -156,6 +158,9 @@ struct Router::Compiled {
   std::vector<Condition> headers;
   std::vector<Condition> query;
 
+  uint64_t flag_mask = 0;  // bit i: the route has a condition on flag i
+  uint64_t flag_want = 0;  // bit i: ... and wants it on
+
   bool host_matches(std::string_view host) const {
     if (exact_hosts.empty() && host_suffixes.empty()) return true;
     for (const std::string& h : exact_hosts)
@@ -200,6 +205,17 @@ struct Router::Compiled {
       if (!query_condition_holds(q, request_query, scratch)) return false;
     return true;
   }
+
+  bool flags_match(flags::FlagDecisions* decisions) const {
+    if (flag_mask == 0) return true;
+    if (!decisions) return false;
+    for (uint64_t left = flag_mask; left != 0; left &= left - 1) {
+      const int i = std::countr_zero(left);
+      if (size_t(i) >= decisions->size()) return false;
+      if (decisions->on(size_t(i)) != ((flag_want >> i) & 1)) return false;
+    }
+    return true;
+  }
 };
 
 Router::Router(const std::vector<config::Route>& routes) {
@@ -234,6 +250,13 @@ Router::Router(const std::vector<config::Route>& routes) {
 
     c->headers = compile_conditions(route, m.headers);
     c->query = compile_conditions(route, m.query);
+    for (const config::FlagCondition& f : m.flags) {
+      if (f.index >= 64)
+        throw std::invalid_argument("route '" + route.name + "': flag '" + f.name + "' has index " +
+                                    std::to_string(f.index) + " (at most 63)");
+      c->flag_mask |= uint64_t{1} << f.index;
+      if (f.on) c->flag_want |= uint64_t{1} << f.index;
+    }
     routes_.push_back(std::move(c));
   }
 }
@@ -251,6 +274,8 @@ const config::Route* Router::match(const RequestView& request, MatchScratch& scr
     if (!c->path_matches(request.path, scratch)) continue;
     if (!c->headers_match(request.headers, scratch)) continue;
     if (!c->query_matches(request.query, scratch)) continue;
+    // Last: a flag is decided (and counted) only when everything else about the route holds.
+    if (!c->flags_match(request.flags)) continue;
     return c->route;
   }
   return nullptr;

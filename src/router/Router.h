@@ -17,6 +17,10 @@
 //   such as "%zz" stays literal; see QueryString.h) and compared exactly; with
 //   repeated parameters ANY one may satisfy a condition. A regex condition does not
 //   match a value longer than MatchScratch::kDecodeBufferSize after decoding.
+// - flags: each named flag's decision for the request (flags/FlagSet.h) must be the one
+//   given. Flags are decided lazily, only for routes whose other conditions hold, and
+//   each at most once per request (the caller's FlagDecisions remembers them). Without
+//   decisions (nullptr) a route with flag conditions does not match.
 // - A regex whose matching hits the backtracking budget counts as not matching (the
 //   route is skipped) and is counted in MatchScratch::regex_errors().
 //
@@ -31,6 +35,10 @@
 #include "config/Config.h"
 #include "http/Header.h"
 
+namespace portico::flags {
+class FlagDecisions;
+}
+
 namespace portico::router {
 
 // What the router looks at, all views into the request head.
@@ -40,13 +48,15 @@ struct RequestView {
   std::string_view query;   // after '?', without it; empty if none
   std::string_view host;    // Host header (or absolute-form authority), port included as sent
   std::span<const http::Header> headers;
+  flags::FlagDecisions* flags = nullptr;  // this request's flag decisions, made on demand
 };
 
 class MatchScratch;  // per-thread scratch space for matching (see MatchScratch.h)
 
 class Router {
  public:
-  // Compiles the routes; on an invalid regex, throws std::invalid_argument naming the route.
+  // Compiles the routes; on an invalid regex (or a flag index beyond 63), throws
+  // std::invalid_argument naming the route.
   // The routes must outlive the router: match() returns pointers into them.
   explicit Router(const std::vector<config::Route>& routes);
   ~Router();

@@ -26,4 +26,9 @@ ListenerStats& WorkerStats::listener(std::string_view name) {
   return get_or_create<ListenerStats>(listeners_, std::string(name));
 }
 
+FlagStats& WorkerStats::flag(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  return get_or_create<FlagStats>(flags_, std::string(name));
+}
+
 }  // namespace portico::stats

@@ -1,5 +1,5 @@
 // One worker's statistics, labelled by names from the config (listener, route, pool,
-// endpoint), so their number is bounded by the config, never by traffic. Entries are
+// endpoint, flag), so their number is bounded by the config, never by traffic. Entries are
 // created when a config is applied and kept across reloads (a name that comes back
 // continues its counters); the request path only follows pointers resolved then. The
 // admin thread sums every worker's entries when /-/metrics is scraped.
@@ -54,12 +54,19 @@ struct ListenerStats {
   Counter open;  // gauge
 };
 
+// A feature flag's decisions, once per request that needed the flag.
+struct FlagStats {
+  Counter on;
+  Counter off;
+};
+
 class WorkerStats {
  public:
   // Get-or-create; the reference stays valid for the worker's life.
   RouteStats& route(std::string_view listener, std::string_view route);
   EndpointStats& endpoint(std::string_view pool, std::string_view endpoint);
   ListenerStats& listener(std::string_view name);
+  FlagStats& flag(std::string_view name);
 
   Histogram<kOverheadBoundsUs.size()> overhead{kOverheadBoundsUs};
 
@@ -80,6 +87,11 @@ class WorkerStats {
     std::lock_guard lock(mutex_);
     for (const auto& [k, v] : listeners_) f(k, *v);
   }
+  template <typename F>
+  void each_flag(F f) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [k, v] : flags_) f(k, *v);
+  }
 
  private:
   using Key = std::pair<std::string, std::string>;
@@ -87,6 +99,7 @@ class WorkerStats {
   std::map<Key, std::unique_ptr<RouteStats>, std::less<>> routes_;
   std::map<Key, std::unique_ptr<EndpointStats>, std::less<>> endpoints_;
   std::map<std::string, std::unique_ptr<ListenerStats>, std::less<>> listeners_;
+  std::map<std::string, std::unique_ptr<FlagStats>, std::less<>> flags_;
 };
 
 }  // namespace portico::stats
