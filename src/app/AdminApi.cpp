@@ -8,6 +8,7 @@
 
 #include "admin/JsonWriter.h"
 #include "app/ConfigJson.h"
+#include "app/FlagsApi.h"
 #include "app/MetricsReport.h"
 #include "filters/circuit_breaker/CircuitBreakerState.h"
 
@@ -174,6 +175,7 @@ AdminResponse handle_admin_request(AdminTarget& target, const admin::AdminReques
     return r;
   };
   if (req.path == "/-/reload") return req.method == "POST" ? reload_page(target) : refuse("POST");
+  if (is_flags_path(req.path)) return handle_flags_request(target, req);
   if (req.path == "/-/healthz" || req.path == "/-/ready" || req.path == "/-/config" ||
       req.path == "/-/upstreams" || req.path == "/-/metrics") {
     if (!read) return refuse("GET, HEAD");
@@ -190,7 +192,7 @@ AdminResponse handle_admin_request(AdminTarget& target, const admin::AdminReques
   }
   return error(404,
                "no such admin path; see /-/healthz, /-/ready, /-/config, /-/upstreams, "
-               "/-/metrics, /-/reload");
+               "/-/metrics, /-/reload, /-/flags");
 }
 
 }  // namespace portico::app

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "config/FlagsConfig.h"
+
 namespace portico::app {
 
 namespace {
@@ -62,6 +64,9 @@ void route(JsonWriter& w, const config::Route& r) {
   strings(w, "methods", r.match.methods);
   value_matches(w, "headers", r.match.headers);
   value_matches(w, "query", r.match.query);
+  w.key("flags").begin_object();
+  for (const config::FlagCondition& f : r.match.flags) w.member(f.name, f.on);
+  w.end_object();
   w.end_object();
   if (r.respond) {
     w.key("respond").begin_object().member("status", r.respond->status);
@@ -183,6 +188,26 @@ void upstream(JsonWriter& w, const config::Upstream& u) {
   w.end_object();
 }
 
+void name_values(JsonWriter& w, std::string_view key,
+                 const std::vector<std::pair<std::string, std::string>>& pairs) {
+  w.key(key).begin_array();
+  for (const auto& [name, value] : pairs)
+    w.begin_object().member("name", name).member("value", value).end_object();
+  w.end_array();
+}
+
+// The file's values; the live ones (runtime overrides) are at /-/flags.
+void flag(JsonWriter& w, const config::Flag& f) {
+  w.begin_object().member("name", f.name).member("enabled", f.enabled);
+  w.member("percent", double(f.percent_bp) / 100.0);
+  w.member("key", config::request_key_text(f.key));
+  w.key("allow").begin_object();
+  name_values(w, "headers", f.allow.headers);
+  name_values(w, "cookies", f.allow.cookies);
+  strings(w, "clients", f.allow.clients);
+  w.end_object().end_object();
+}
+
 }  // namespace
 
 void write_config_json(JsonWriter& w, const config::Config& c) {
@@ -212,6 +237,14 @@ void write_config_json(JsonWriter& w, const config::Config& c) {
   w.end_array();
   w.key("upstreams").begin_array();
   for (const config::Upstream& u : c.upstreams) upstream(w, u);
+  w.end_array();
+  w.key("flags_header");
+  if (c.flags_header.empty())
+    w.value(nullptr);
+  else
+    w.value(c.flags_header);
+  w.key("flags").begin_array();
+  for (const config::Flag& f : c.flags) flag(w, f);
   w.end_array();
   w.end_object();
 }

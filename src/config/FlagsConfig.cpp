@@ -167,4 +167,20 @@ void read_flag_conditions(YamlReader& r, const Item& item, const std::vector<Fla
   }
 }
 
+std::string request_key_text(const HashKey& key) {
+  switch (key.kind) {
+    case HashKey::Kind::Header:
+      return "header:" + key.name;
+    case HashKey::Kind::Cookie:
+      return "cookie:" + key.name;
+    case HashKey::Kind::ClientIp:
+      return "client_ip";
+    case HashKey::Kind::Path:
+      return "path";
+    case HashKey::Kind::None:
+      break;
+  }
+  return "none";
+}
+
 }  // namespace portico::config

@@ -23,4 +23,7 @@ void read_flags_header(YamlReader& reader, const Item& item, std::string& header
 void read_flag_conditions(YamlReader& reader, const Item& item, const std::vector<Flag>& flags,
                           std::vector<FlagCondition>& conditions);
 
+// A request key as the config spells it: "header:NAME", "cookie:NAME", "client_ip", "path".
+std::string request_key_text(const HashKey& key);
+
 }  // namespace portico::config
