@@ -259,7 +259,7 @@ TEST(ConfigLoader, UnknownTopLevelKey) {
   std::string yaml = "wrkers: 4\n" + std::string(kListener);
   EXPECT_EQ(only_error(yaml),
             "test.yaml:1:1: wrkers: unknown key 'wrkers' (expected one of: workers, "
-            "drain_timeout, log, admin, reload, listeners, upstreams)");
+            "drain_timeout, log, admin, reload, flags, flags_header, listeners, upstreams)");
 }
 
 TEST(ConfigLoader, UnknownNestedKey) {
@@ -272,7 +272,7 @@ TEST(ConfigLoader, UnknownNestedKey) {
         respond: { status: 200 }
 )"),
             "test.yaml:6:27: listeners[0].routes[0].match.hots: unknown key 'hots' (expected one "
-            "of: host, path, path_prefix, path_regex, methods, headers, query)");
+            "of: host, path, path_prefix, path_regex, methods, headers, query, flags)");
 }
 
 TEST(ConfigLoader, WrongTypes) {
@@ -740,7 +740,7 @@ upstreams:
             (std::vector<std::string>{
                 "test.yaml:1:10: workers: must be 'auto' or an integer from 1 to 1024, got -1",
                 "test.yaml:2:1: bogus: unknown key 'bogus' (expected one of: workers, "
-                "drain_timeout, log, admin, reload, listeners, upstreams)",
+                "drain_timeout, log, admin, reload, flags, flags_header, listeners, upstreams)",
                 "test.yaml:3:15: log.level: unknown log level 'loud' (expected one of: trace, "
                 "debug, info, warn, error, critical, off)",
                 "test.yaml:6:14: listeners[0].address: '999.0.0.1:80' is not a valid address: "

@@ -379,6 +379,34 @@ Parsed parse_response_head(const std::string& head) {
   return p;
 }
 
+TEST(UpstreamHead, DropsTheNamedFieldAndAddsLinesBeforeTraceparent) {
+  UpstreamRequest req = basic_request();
+  req.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  req.drop_header = "x-portico-flags";
+  req.added_lines = "x-portico-flags: beta, new-ui\r\n";
+  std::vector<Header> headers{{"Host", "a"},
+                              {"X-Portico-Flags", "admin"},
+                              {"Accept", "*/*"},
+                              {"x-portico-flags", "everything"}};
+  EXPECT_EQ(upstream_head(req, headers),
+            "GET / HTTP/1.1\r\n"
+            "Host: backend:8080\r\n"
+            "Accept: */*\r\n"
+            "X-Forwarded-For: 192.0.2.1\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "x-portico-flags: beta, new-ui\r\n"
+            "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
+            "\r\n");
+}
+
+TEST(UpstreamHead, TheFieldIsDroppedEvenWithNothingToAdd) {
+  UpstreamRequest req = basic_request();
+  req.drop_header = "x-portico-flags";
+  std::vector<Header> headers{{"Host", "a"}, {"x-portico-flags", "admin"}};
+  Parsed p = parse_request_head(upstream_head(req, headers));
+  EXPECT_EQ(p.values("x-portico-flags"), Values{});
+}
+
 TEST(ClientResponseHead, ExactSerialisation) {
   ClientResponse r;
   r.status = 201;
