@@ -62,8 +62,7 @@ upstreams:
 )";
 
 // "POOL FLAGS": which upstream answered, and the values of the x-portico-flags lines it
-// received joined
-// with " | " ("-" when none).
+// received, joined with " | " ("-" when none).
 UpstreamHandler EchoFlags(std::string pool) {
   return [pool](const HttpRequest& request) {
     UpstreamResponse r;
@@ -171,7 +170,6 @@ TEST_F(Flags, AClientsOwnFlagsHeaderNeverReachesTheUpstream) {
 }
 
 TEST_F(Flags, WithNoFlagOnThereIsNoHeaderAndTheClientsIsStillDropped) {
-  vars_["EXTRA"] = "";
   Start();
   // Switch off the two flags this client always has.
   ASSERT_EQ(admin_.Put("/-/flags/local", R"({"enabled": false})")->status, 200);
