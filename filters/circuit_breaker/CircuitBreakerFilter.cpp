@@ -11,22 +11,6 @@ namespace {
 
 constexpr uint64_t kAdmitted = 1;  // slot.a: slot.b holds a packed Admission
 
-AttemptResult attempt_result(UpstreamOutcome::Kind kind) {
-  switch (kind) {
-    case UpstreamOutcome::Kind::ConnectFailure:
-      return AttemptResult::ConnectFailure;
-    case UpstreamOutcome::Kind::Timeout:
-      return AttemptResult::Timeout;
-    case UpstreamOutcome::Kind::Reset:
-    case UpstreamOutcome::Kind::BadResponse:
-      return AttemptResult::Reset;
-    case UpstreamOutcome::Kind::None:
-    case UpstreamOutcome::Kind::Response:
-      break;
-  }
-  return AttemptResult::Response;
-}
-
 }  // namespace
 
 CircuitBreakerFilter::CircuitBreakerFilter(std::shared_ptr<const CircuitBreakerSettings> settings,
@@ -95,8 +79,7 @@ void CircuitBreakerFilter::hand_back(FilterContext& ctx) const {
     state_->breaker->abandon(admission);
     return;
   }
-  bool failure =
-      counts_as_failure(settings_->failures, attempt_result(outcome.kind), outcome.status);
+  bool failure = counts_as_failure(settings_->failures, outcome);
   state_->breaker->record(admission, failure, ctx.now_ns / 1'000'000);
 }
 
