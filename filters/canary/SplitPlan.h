@@ -52,6 +52,10 @@ class SplitShares {
     for (size_t i = 0; i < kMaxCanaries; ++i) sum += share(i);
     return sum;
   }
+  // Target t's share: 0 is the stable target (what the canaries leave), 1 + i canary i.
+  constexpr uint32_t of_target(size_t t) const {
+    return t == 0 ? kSplitBuckets - total() : share(t - 1);
+  }
   // The shares without the canaries in `mask` (bit i: canary i): theirs go to stable.
   constexpr SplitShares without(uint32_t mask) const {
     SplitShares s = *this;

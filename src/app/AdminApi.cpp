@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "admin/JsonWriter.h"
+#include "app/CanaryApi.h"
 #include "app/ConfigJson.h"
 #include "app/MetricsReport.h"
 #include "filters/circuit_breaker/CircuitBreakerState.h"
@@ -174,6 +175,8 @@ AdminResponse handle_admin_request(AdminTarget& target, const admin::AdminReques
     return r;
   };
   if (req.path == "/-/reload") return req.method == "POST" ? reload_page(target) : refuse("POST");
+  if (req.path == "/-/canary" || req.path.starts_with("/-/canary/"))
+    return handle_canary_request(target.runtime(), req, req.path.substr(9));
   if (req.path == "/-/healthz" || req.path == "/-/ready" || req.path == "/-/config" ||
       req.path == "/-/upstreams" || req.path == "/-/metrics") {
     if (!read) return refuse("GET, HEAD");
@@ -190,7 +193,7 @@ AdminResponse handle_admin_request(AdminTarget& target, const admin::AdminReques
   }
   return error(404,
                "no such admin path; see /-/healthz, /-/ready, /-/config, /-/upstreams, "
-               "/-/metrics, /-/reload");
+               "/-/metrics, /-/reload, /-/canary");
 }
 
 }  // namespace portico::app

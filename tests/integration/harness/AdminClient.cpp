@@ -9,7 +9,8 @@ namespace portico::it {
 
 std::optional<HttpResponse> AdminClient::Send(
     std::string_view method, std::string_view path,
-    const std::vector<std::pair<std::string, std::string>>& headers, const ReadOptions& options) {
+    const std::vector<std::pair<std::string, std::string>>& headers, const ReadOptions& options,
+    std::string_view body) {
   std::vector<std::pair<std::string, std::string>> fields = headers;
   bool has_authorization = false;
   for (const auto& [name, value] : headers)
@@ -20,7 +21,7 @@ std::optional<HttpResponse> AdminClient::Send(
   std::string error;
   ReadOptions read = options;
   read.head = read.head || method == "HEAD";
-  std::optional<HttpResponse> r = Fetch(port_, Request(method, path, fields), read, &error);
+  std::optional<HttpResponse> r = Fetch(port_, Request(method, path, fields, body), read, &error);
   if (!r) error_ = std::string(method) + " " + std::string(path) + ": no answer: " + error;
   return r;
 }
