@@ -68,13 +68,14 @@ class CanaryConfig final : public FilterConfig {
     // The live split is kept while the route's split and rollback stay as written: a
     // runtime override or a rollback survives other edits of the file, and a new split
     // in the file replaces both.
-    std::string identity = fmt::format("canary {}/{}", site.listener, site.route);
-    for (size_t t = 0; t < targets.size(); ++t)
-      identity += fmt::format(" {}={}", targets[t].name, weights[t]);
+    SplitShares shares = shares_from_weights(weights);
+    std::string identity =
+        fmt::format("canary {}/{} {}", site.listener, site.route, targets[0].name);
+    for (size_t t = 1; t < targets.size(); ++t)
+      identity += fmt::format(" {}={}", targets[t].name, shares.share(t - 1));
     identity += " rollback " + s.rollback_text;
     auto state = site.states->get<CanaryState>(identity, [&] {
-      return std::make_unique<CanaryState>(shares_from_weights(weights), targets.size() - 1,
-                                           s.rollback);
+      return std::make_unique<CanaryState>(shares, targets.size() - 1, s.rollback);
     });
     if (site.canary_routes) {
       CanaryRoute route{std::string(site.listener), std::string(site.route), {}, state};
@@ -94,8 +95,12 @@ void parse_rollback(config::YamlReader& r, const Item& item, CanarySettings& s) 
   if (!fields) return;
   RollbackPolicy policy;
   if (const Entry* e = fields->find("margin")) {
-    if (auto v = read_number(r, e->value, 0, 1, "a ratio from 0 to 1, such as 0.1"))
+    if (auto v = read_number(r, e->value, 0, 1, "a ratio from 0 to 1, such as 0.1")) {
+      if (*v >= 1)
+        r.error(e->value.pos, e->value.path,
+                "must be below 1 (a canary cannot fail more than 100% above stable)");
       policy.margin = *v;
+    }
   }
   if (const Entry* e = fields->find("min_requests")) {
     if (auto n = r.read_u32(e->value, 1, 10'000'000)) policy.min_requests = *n;
@@ -120,7 +125,8 @@ void parse_rollback(config::YamlReader& r, const Item& item, CanarySettings& s) 
 
 }  // namespace
 
-std::optional<std::vector<SplitWeight>> read_split(config::YamlReader& r, const Item& item) {
+std::optional<std::vector<SplitWeight>> read_split(config::YamlReader& r, const Item& item,
+                                                   size_t min_pools) {
   size_t errors_before = r.error_count();
   auto entries = r.read_map(item);
   if (!entries) return std::nullopt;
@@ -134,11 +140,11 @@ std::optional<std::vector<SplitWeight>> read_split(config::YamlReader& r, const 
     sum += *weight;
   }
   if (r.error_count() != errors_before) return std::nullopt;
-  if (split.size() < 2 || split.size() > 1 + kMaxCanaries) {
+  if (split.size() < min_pools || split.size() > 1 + kMaxCanaries) {
     r.error(item.pos, item.path,
-            fmt::format("a split names from 2 to {} upstreams (the route's own and its "
+            fmt::format("a split names from {} to {} upstreams (the route's own and its "
                         "canaries), got {}",
-                        1 + kMaxCanaries, split.size()));
+                        min_pools, 1 + kMaxCanaries, split.size()));
     return std::nullopt;
   }
   if (sum <= 0) {
@@ -157,7 +163,7 @@ std::shared_ptr<const FilterConfig> parse_canary(config::YamlReader& r, const It
   if (!fields) return nullptr;
   CanarySettings s;
   if (const Entry* e = r.require(*fields, "split")) {
-    if (auto split = read_split(r, e->value)) s.split = std::move(*split);
+    if (auto split = read_split(r, e->value, 2)) s.split = std::move(*split);
   }
   if (const Entry* e = fields->find("sticky")) s.sticky = r.read_request_key(e->value, "sticky");
   if (const Entry* e = fields->find("force_header")) {
@@ -187,6 +193,10 @@ std::shared_ptr<const FilterConfig> parse_canary(config::YamlReader& r, const It
     }
   }
   if (const Entry* e = fields->find("rollback")) parse_rollback(r, e->value, s);
+  if ((!s.force_header.empty() || !s.force_cookie.empty()) && !fields->find("force_from"))
+    r.warning(item.pos, item.path,
+              "any client can pick a pool with force_header or force_cookie: add force_from "
+              "with your testers' addresses");
   if (r.error_count() != errors_before) return nullptr;
   return std::make_shared<CanaryConfig>(std::move(s));
 }

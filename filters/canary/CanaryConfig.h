@@ -36,10 +36,11 @@ struct CanarySettings {
   std::string rollback_text;  // the rollback settings as written, normalised (state identity)
 };
 
-// A split's weights (`{ api_v1: 95, api_v2: 5 }`): non-negative numbers, at least two
-// pools, some weight above 0; ordered by name. nullopt after reporting errors.
+// A split's weights (`{ api_v1: 95, api_v2: 5 }`): non-negative numbers, from `min_pools`
+// pools to 1 + kMaxCanaries, some weight above 0; ordered by name. nullopt after
+// reporting errors.
 std::optional<std::vector<SplitWeight>> read_split(config::YamlReader& reader,
-                                                   const config::Item& item);
+                                                   const config::Item& item, size_t min_pools);
 
 std::shared_ptr<const FilterConfig> parse_canary(config::YamlReader& reader,
                                                  const config::Item& item);

@@ -40,7 +40,7 @@ Verdict CanaryFilter::on_request(FilterContext& ctx) const {
       key = upstream::request_hash(*settings_->sticky, {ctx.path, ctx.client_ip, ctx.headers});
     via = key ? SplitVia::Sticky : SplitVia::Random;
     uint64_t point = key ? split_point(*key, route_hash_) : ctx.services->random();
-    target = split_target(state_->effective(), split_bucket(point));
+    target = split_target(state_->configured(), split_bucket(point), state_->rolled_back());
   }
   state_->count(target, via);
   ctx.upstream = targets_[target].upstream;
@@ -59,16 +59,21 @@ void CanaryFilter::on_response(FilterContext& ctx, int) const {
     return;
   size_t target = slot.a - 1;
   slot.a = 0;
-  bool failure = counts_as_failure(policy->failures, ctx.outcome);
-  if (!state_->record(target, failure, ctx.now_ns / 1'000'000)) return;
-  RollbackRecord r = state_->rollback_record(target - 1);
+  // A breaker's fallback took the request elsewhere: not this pool's outcome.
+  if (ctx.upstream != targets_[target].upstream) return;
+  // The pool answering 503 itself (no usable endpoint) fails its users as much as a 503.
+  bool failure = ctx.outcome.kind == UpstreamOutcome::Kind::Unavailable ||
+                 counts_as_failure(policy->failures, ctx.outcome);
+  std::optional<RollbackRecord> rolled = state_->record(target, failure, ctx.now_ns / 1'000'000);
+  if (!rolled) return;
+  const RollbackRecord& r = *rolled;
   spdlog::warn(
       "listener '{}' route '{}': canary '{}' rolled back to weight 0: error ratio {:.3f} ({} of "
       "{} requests) against stable '{}' {:.3f} ({} of {}) over {} ms, margin {}; reset it with "
-      "PUT /-/canary/{} {{\"reset_rollback\": true}}",
+      "PUT /-/canary/{}/{} {{\"reset_rollback\": true}}",
       listener_, route_, targets_[target].name, failure_ratio(r.canary), r.canary.failures,
       r.canary.requests, targets_[0].name, failure_ratio(r.stable), r.stable.failures,
-      r.stable.requests, policy->window.count(), policy->margin, route_);
+      r.stable.requests, policy->window.count(), policy->margin, listener_, route_);
 }
 
 }  // namespace portico::filters

@@ -23,35 +23,37 @@ void CanaryState::clear_override() {
   overridden_.store(false, std::memory_order_relaxed);
 }
 
-bool CanaryState::record(size_t target, bool failure, uint64_t now_ms) {
-  if (!rollback_ || target > canaries_) return false;
+std::optional<RollbackRecord> CanaryState::record(size_t target, bool failure, uint64_t now_ms) {
+  if (!rollback_ || target > canaries_) return std::nullopt;
   uint64_t epoch = epoch_.load(std::memory_order_relaxed);
   windows_[target]->add(epoch, failure, now_ms);
   // Only a canary's failure can push its ratio over the margin.
-  if (target == 0 || !failure) return false;
+  if (target == 0 || !failure) return std::nullopt;
   uint32_t bit = 1u << (target - 1);
-  if (rolled_back() & bit) return false;
-  WindowCounts canary = windows_[target]->counts(epoch, now_ms);
-  if (canary.requests < rollback_->min_requests) return false;
-  WindowCounts stable = windows_[0]->counts(epoch, now_ms);
-  if (failure_ratio(canary) - failure_ratio(stable) <= rollback_->margin) return false;
-  if (rolled_back_.fetch_or(bit, std::memory_order_relaxed) & bit) return false;
+  if (rolled_back() & bit) return std::nullopt;
+  RollbackRecord out;
+  out.canary = windows_[target]->counts(epoch, now_ms);
+  if (out.canary.requests < rollback_->min_requests) return std::nullopt;
+  out.stable = windows_[0]->counts(epoch, now_ms);
+  if (failure_ratio(out.canary) - failure_ratio(out.stable) <= rollback_->margin)
+    return std::nullopt;
+  if (rolled_back_.fetch_or(bit, std::memory_order_relaxed) & bit) return std::nullopt;
   // An operator's reset came in between: these counts are from before it.
   if (epoch_.load(std::memory_order_relaxed) != epoch) {
     rolled_back_.fetch_and(~bit, std::memory_order_relaxed);
-    return false;
+    return std::nullopt;
   }
+  out.unix_ms = uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
   AtomicRecord& r = records_[target - 1];
-  r.canary_requests.store(canary.requests, std::memory_order_relaxed);
-  r.canary_failures.store(canary.failures, std::memory_order_relaxed);
-  r.stable_requests.store(stable.requests, std::memory_order_relaxed);
-  r.stable_failures.store(stable.failures, std::memory_order_relaxed);
-  r.unix_ms.store(uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count()),
-                  std::memory_order_relaxed);
+  r.canary_requests.store(out.canary.requests, std::memory_order_relaxed);
+  r.canary_failures.store(out.canary.failures, std::memory_order_relaxed);
+  r.stable_requests.store(out.stable.requests, std::memory_order_relaxed);
+  r.stable_failures.store(out.stable.failures, std::memory_order_relaxed);
+  r.unix_ms.store(out.unix_ms, std::memory_order_relaxed);
   rollbacks_total_[target - 1].fetch_add(1, std::memory_order_relaxed);
-  return true;
+  return out;
 }
 
 RollbackRecord CanaryState::rollback_record(size_t canary) const {

@@ -55,7 +55,8 @@ class CanaryState {
     return SplitShares::unpack(shares_.load(std::memory_order_relaxed));
   }
   bool overridden() const { return overridden_.load(std::memory_order_relaxed); }
-  // What requests use: the configured shares without the rolled-back canaries.
+  // The shares requests get: the configured ones, with the rolled-back canaries' going to
+  // the stable target (see split_target).
   SplitShares effective() const { return configured().without(rolled_back()); }
   // Main thread (the admin API).
   void set_override(SplitShares shares);
@@ -64,9 +65,9 @@ class CanaryState {
   // ---- rollback ----
   // Bit i: canary i is rolled back.
   uint32_t rolled_back() const { return rolled_back_.load(std::memory_order_relaxed); }
-  // Counts one outcome of target t (0 stable, 1 + i canary i). Returns true when this call
-  // rolled canary t - 1 back (exactly one caller sees it, for the log line).
-  bool record(size_t target, bool failure, uint64_t now_ms);
+  // Counts one outcome of target t (0 stable, 1 + i canary i). When this call rolled canary
+  // t - 1 back, returns what decided it (exactly one caller sees it, for the log line).
+  std::optional<RollbackRecord> record(size_t target, bool failure, uint64_t now_ms);
   RollbackRecord rollback_record(size_t canary) const;
   uint64_t rollbacks_total(size_t canary) const {
     return rollbacks_total_[canary].load(std::memory_order_relaxed);

@@ -83,12 +83,14 @@ constexpr uint32_t split_bucket(uint64_t point) {
   return uint32_t(((point >> 32) * kSplitBuckets) >> 32);
 }
 
-// The target of a bucket: 0 for stable, 1 + i for canary i.
-constexpr size_t split_target(SplitShares shares, uint32_t bucket) {
+// The target of a bucket: 0 for stable, 1 + i for canary i. A canary in `rolled_back`
+// (bit i) keeps its range, whose requests go to the stable target: so its users, and only
+// they, move.
+constexpr size_t split_target(SplitShares shares, uint32_t bucket, uint32_t rolled_back = 0) {
   uint32_t top = kSplitBuckets;
   for (size_t i = 0; i < kMaxCanaries; ++i) {
     uint32_t s = shares.share(i);
-    if (s && bucket >= top - s) return 1 + i;
+    if (s && bucket >= top - s) return rolled_back & (1u << i) ? 0 : 1 + i;
     top -= s;
   }
   return 0;

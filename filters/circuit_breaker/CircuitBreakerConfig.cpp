@@ -43,7 +43,7 @@ class CircuitBreakerConfig final : public FilterConfig {
                                   "' already has a circuit breaker with other settings (one "
                                   "pool, one breaker: give every route to it the same settings)");
     return std::make_shared<CircuitBreakerFilter>(settings_, std::move(state), *site.pool,
-                                                  fallback);
+                                                  site.upstream_index(site.upstream), fallback);
   }
 
  private:

@@ -40,6 +40,7 @@ bool counts_as_failure(const FailureKinds& kinds, const UpstreamOutcome& outcome
   using Kind = UpstreamOutcome::Kind;
   switch (outcome.kind) {
     case Kind::None:
+    case Kind::Unavailable:
       return false;
     case Kind::Response:
       return counts_as_failure(kinds, AttemptResult::Response, outcome.status);

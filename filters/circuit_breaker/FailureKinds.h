@@ -36,8 +36,8 @@ struct FailureKinds {
 // failure for the breaker. A status outside 100-599 is never one.
 bool counts_as_failure(const FailureKinds& kinds, AttemptResult result, int status);
 
-// The same for how the proxy saw the exchange end (None, no attempt: never a failure; a
-// response that was not valid HTTP counts as a reset).
+// The same for how the proxy saw the exchange end (no attempt, None or Unavailable: never
+// a failure; a response that was not valid HTTP counts as a reset).
 bool counts_as_failure(const FailureKinds& kinds, const UpstreamOutcome& outcome);
 
 }  // namespace portico::filters

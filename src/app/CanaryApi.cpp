@@ -20,14 +20,6 @@ using admin::JsonWriter;
 using filters::CanaryRoute;
 using filters::SplitShares;
 
-AdminResponse json(int status, std::string body) {
-  AdminResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  r.body += '\n';
-  return r;
-}
-
 double percent(SplitShares s, size_t target) {
   return s.of_target(target) / 100.0;
 }
@@ -66,7 +58,7 @@ void write_route(JsonWriter& w, const CanaryRoute& c, uint64_t now_ms) {
     }
     if (t > 0) {
       filters::RollbackRecord r = st.rollback_record(t - 1);
-      w.member("rolled_back", r.unix_ms != 0);
+      w.member("rolled_back", bool(st.rolled_back() >> (t - 1) & 1));
       w.member("rollbacks_total", st.rollbacks_total(t - 1));
       w.key("rollback");
       if (!r.unix_ms) {
@@ -100,7 +92,7 @@ void write_route(JsonWriter& w, const CanaryRoute& c, uint64_t now_ms) {
 AdminResponse route_page(const CanaryRoute& c) {
   JsonWriter w;
   write_route(w, c, uv_hrtime() / 1'000'000);
-  return json(200, w.take());
+  return admin::json_response(200, w.take());
 }
 
 // The body of a PUT: a new split and/or a rollback reset, applied only if all of it is valid.
@@ -114,7 +106,7 @@ AdminResponse change(const CanaryRoute& c, std::string_view body) {
   bool reset = false;
   if (fields) {
     if (const config::Entry* e = fields->find("split")) {
-      if (auto split = filters::read_split(r, e->value)) {
+      if (auto split = filters::read_split(r, e->value, 1)) {
         std::vector<double> weights(c.targets.size(), 0.0);
         for (const filters::SplitWeight& sw : *split) {
           auto it = std::find(c.targets.begin(), c.targets.end(), sw.upstream);
@@ -166,19 +158,14 @@ AdminResponse handle_canary_request(const core::Runtime& runtime, const admin::A
                                     std::string_view rest) {
   const filters::CanaryRoutes& routes = runtime.canary_routes();
   bool read = req.method == "GET" || req.method == "HEAD";
-  auto refuse = [](const char* allow) {
-    AdminResponse r = admin::json_error(405, "method not allowed");
-    r.headers.emplace_back("Allow", allow);
-    return r;
-  };
   if (rest.empty() || rest == "/") {
-    if (!read) return refuse("GET, HEAD");
+    if (!read) return admin::method_not_allowed("GET, HEAD");
     JsonWriter w;
     uint64_t now_ms = uv_hrtime() / 1'000'000;
     w.begin_object().key("routes").begin_array();
     for (const CanaryRoute& c : routes) write_route(w, c, now_ms);
     w.end_array().end_object();
-    return json(200, w.take());
+    return admin::json_response(200, w.take());
   }
   std::string_view name = rest.substr(1);
   size_t slash = name.find('/');
@@ -202,7 +189,7 @@ AdminResponse handle_canary_request(const core::Runtime& runtime, const admin::A
   if (read) return route_page(c);
   if (req.method == "PUT") return change(c, req.body);
   if (req.method == "DELETE") return drop_override(c);
-  return refuse("GET, HEAD, PUT, DELETE");
+  return admin::method_not_allowed("GET, HEAD, PUT, DELETE");
 }
 
 }  // namespace portico::app

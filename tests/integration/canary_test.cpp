@@ -39,7 +39,26 @@ listeners:
         filters:
           - canary: { split: { v1: 50, v2: 50 }, rollback: { margin: 0.3, min_requests: 20, window: 30s, failure_on: [5xx] } }
         upstream: v1
+      - name: tester
+        match: { path_prefix: /tester }
+        filters:
+          - canary: { split: { v1: 100, v2: 0 }, sticky: client_ip, force_cookie: canary, force_from: [127.0.0.0/8] }
+        upstream: v1
+      - name: breaker
+        match: { path_prefix: /breaker }
+        filters:
+          - canary: { split: { v1: 50, v2: 50 } }
+          - circuit_breaker: { failure_ratio: 0.5, min_requests: 5, open_for: 1h }
+        upstream: v1
+      - name: dead
+        match: { path_prefix: /dead }
+        filters:
+          - canary: { split: { v1: 50, dead: 50 }, rollback: { margin: 0.3, min_requests: 10, window: 30s, failure_on: [5xx] } }
+        upstream: v1
 upstreams:
+  - name: dead
+    endpoints: [ "127.0.0.1:{{DEAD}}" ]
+    outlier: { consecutive_gateway_failures: 1, base_ejection_time: 5m }
   - name: v1
     endpoints: [ "{{V1}}" ]
   - name: v2
@@ -66,7 +85,8 @@ class Canary : public ::testing::Test {
             {"V1", v1_.address()},
             {"V2", v2_.address()},
             {"STABLE", std::to_string(stable)},
-            {"CANARY", std::to_string(canary)}};
+            {"CANARY", std::to_string(canary)},
+            {"DEAD", std::to_string(dead_port_)}};
   }
   ::testing::AssertionResult Start(std::unique_ptr<PorticoProcess>& p, uint16_t port,
                                    uint16_t admin, int workers = 2) {
@@ -132,6 +152,7 @@ class Canary : public ::testing::Test {
   std::atomic<int> v2_status_{200};
   TestUpstream v1_{Named("v1")};
   TestUpstream v2_{Named("v2", &v2_status_)};
+  uint16_t dead_port_ = FreePort();  // nothing listens there
   uint16_t port_ = FreePort();
   uint16_t admin_port_ = FreePort();
   std::unique_ptr<PorticoProcess> proxy_;
@@ -181,10 +202,24 @@ TEST_F(Canary, TestersForceAPoolByHeaderOrCookieFromAllowedAddresses) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->body, "v2");
   }
-  // A name that is not a pool of the split is ignored.
-  auto r = Fetch(port_, Get("/api", {{"x-user", "user-1"}, {"x-canary", "nowhere"}}));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200);
+  // A name that is not a pool of the split is ignored: the user's own pool answers.
+  for (int i = 0; i < 50; ++i) {
+    std::string user = "user-" + std::to_string(i);
+    auto own = Fetch(port_, Get("/api", {{"x-user", user}}));
+    auto r = Fetch(port_, Get("/api", {{"x-user", user}, {"x-canary", "nowhere"}}));
+    ASSERT_TRUE(own && r);
+    EXPECT_EQ(r->body, own->body) << user;
+  }
+  // This client (127.0.0.1) is in the tester route's force_from: its cookie works there.
+  for (int i = 0; i < 10; ++i) {
+    auto r = Fetch(port_, Get("/tester", {{"Cookie", "canary=v2"}}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "v2");
+    r = Fetch(port_, Get("/tester"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "v1");
+  }
+  std::optional<HttpResponse> r;
   // This client (127.0.0.1) is not in the guarded route's force_from.
   for (int i = 0; i < 10; ++i) {
     r = Fetch(port_, Get("/guarded", {{"x-canary", "v2"}}));
@@ -316,6 +351,43 @@ TEST_F(Canary, AFailingCanaryIsRolledBackUntilAnOperatorResetsIt) {
   EXPECT_GT(Count(pools, "v2"), 50u);
   EXPECT_EQ(Count(pools, "v1") + Count(pools, "v2"), requests.size());
   EXPECT_TRUE(proxy_->WaitForStderr("canary rollback reset", Ms{2000}));
+}
+
+// The route's breaker guards the route's own pool: a failing canary neither opens it nor
+// has its failures counted there.
+TEST_F(Canary, ARoutesBreakerIgnoresTheCanarysRequests) {
+  v2_status_ = 500;
+  std::vector<std::string> requests(200, Get("/breaker"));
+  std::vector<std::string> pools = Pools(port_, requests, 2);
+  ASSERT_EQ(pools.size(), requests.size());
+  EXPECT_GT(Count(pools, "500"), 50u);
+  EXPECT_EQ(Count(pools, "v1") + Count(pools, "500"), requests.size());  // no 503
+  auto page = Page("/-/upstreams");
+  ASSERT_TRUE(page);
+  bool seen = false;
+  for (const Json& pool : page->Get("pools")->items()) {
+    if (pool.Get("name")->String() != "v1") continue;
+    seen = true;
+    EXPECT_EQ(pool.Find("circuit_breaker.state")->String(), "closed");
+    EXPECT_EQ(pool.Find("circuit_breaker.window_failures")->Number(), 0);
+    EXPECT_EQ(pool.Find("circuit_breaker.window_requests")->Number(), double(Count(pools, "v1")));
+  }
+  EXPECT_TRUE(seen);
+}
+
+// A canary whose endpoints are all out answers 503 by itself: that fails its users too.
+TEST_F(Canary, ACanaryWithNoUsableEndpointIsRolledBack) {
+  std::vector<std::string> requests(100, Get("/dead"));
+  std::vector<std::string> pools = Pools(port_, requests, 2);
+  ASSERT_EQ(pools.size(), requests.size());
+  // Each worker's first attempt is refused (a 502, which failure_on: [5xx] does not count:
+  // the pool never answered); then the endpoint is ejected and the pool answers 503.
+  // Rolled back at the tenth canary outcome (min_requests): most of them were 503s.
+  EXPECT_GE(Count(pools, "503"), 7u);
+  ASSERT_TRUE(proxy_->WaitForStderr("route 'dead': canary 'dead' rolled back", Ms{2000}))
+      << proxy_->DiagnosticTail();
+  pools = Pools(port_, requests, 2);
+  EXPECT_EQ(Count(pools, "v1"), requests.size());
 }
 
 TEST_F(Canary, MetricsCountRequestsPerTargetAndHowTheyWereAssigned) {

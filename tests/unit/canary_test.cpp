@@ -20,10 +20,10 @@ SplitShares shares(std::initializer_list<double> weights) {
   return shares_from_weights(w);
 }
 
-size_t target_of(size_t key, std::string_view route, SplitShares s) {
+size_t target_of(size_t key, std::string_view route, SplitShares s, uint32_t rolled_back = 0) {
   std::string text = "user-" + std::to_string(key);
   uint64_t point = split_point(upstream::hash_bytes(text), upstream::hash_bytes(route));
-  return split_target(s, split_bucket(point));
+  return split_target(s, split_bucket(point), rolled_back);
 }
 
 TEST(CanarySplit, SharesFromWeights) {
@@ -36,6 +36,24 @@ TEST(CanarySplit, SharesFromWeights) {
   EXPECT_EQ(shares({0, 7}).share(0), 10000u);  // everything on the canary
   EXPECT_EQ(shares({7, 0}).total(), 0u);
   EXPECT_EQ(shares({95, 5}).without(1).total(), 0u);
+  // Decimal weights whose binary fractions fall just short are not rounded down a step.
+  EXPECT_EQ(shares({0.949, 0.051}).share(0), 510u);
+  EXPECT_EQ(shares({0.7, 0.1, 0.2}).share(1), 2000u);
+}
+
+TEST(CanarySplit, ARolledBackCanarysUsersGoToStableAndNobodyElseMoves) {
+  SplitShares s = shares({80, 10, 10});
+  size_t moved = 0;
+  for (size_t k = 0; k < kKeys; ++k) {
+    size_t before = target_of(k, "api", s);
+    size_t after = target_of(k, "api", s, /*rolled_back=*/1);  // canary 0
+    if (before == 1)
+      ASSERT_EQ(after, 0u) << k;
+    else
+      ASSERT_EQ(after, before) << k;
+    moved += before != after;
+  }
+  EXPECT_NEAR(100.0 * double(moved) / kKeys, 10.0, 1.0);
 }
 
 TEST(CanarySplit, BucketsAreLaidOutFromTheTop) {
@@ -126,15 +144,16 @@ TEST(CanaryState, RollsBackWhenTheCanaryFailsMoreThanStableByTheMargin) {
   policy.window = std::chrono::milliseconds(10'000);
   CanaryState state(shares({80, 10, 10}), 2, policy);
   uint64_t now = 1'000'000;
-  for (int i = 0; i < 100; ++i) EXPECT_FALSE(state.record(0, i % 10 == 0, now));  // stable: 10%
+  for (int i = 0; i < 100; ++i)
+    EXPECT_FALSE(state.record(0, i % 10 == 0, now).has_value());  // stable: 10%
   // Canary 0 fails every time, but below min_requests nothing happens.
-  for (int i = 0; i < 9; ++i) EXPECT_FALSE(state.record(1, true, now));
+  for (int i = 0; i < 9; ++i) EXPECT_FALSE(state.record(1, true, now).has_value());
   EXPECT_EQ(state.rolled_back(), 0u);
   // Canary 1 at 25% failures: within 10% + 0.2.
-  for (int i = 0; i < 40; ++i) EXPECT_FALSE(state.record(2, i % 4 == 3, now));
+  for (int i = 0; i < 40; ++i) EXPECT_FALSE(state.record(2, i % 4 == 3, now).has_value());
   // The tenth failure of canary 0: 100% against 10%.
-  EXPECT_TRUE(state.record(1, true, now));
-  EXPECT_FALSE(state.record(1, true, now));  // reported once
+  EXPECT_TRUE(state.record(1, true, now).has_value());
+  EXPECT_FALSE(state.record(1, true, now).has_value());  // reported once
   EXPECT_EQ(state.rolled_back(), 1u);
   EXPECT_EQ(state.effective().share(0), 0u);
   EXPECT_EQ(state.effective().share(1), 1000u);
@@ -153,7 +172,7 @@ TEST(CanaryState, RollsBackWhenTheCanaryFailsMoreThanStableByTheMargin) {
   EXPECT_EQ(state.rolled_back(), 0u);
   EXPECT_EQ(state.effective().share(0), 1000u);
   EXPECT_EQ(state.window_counts(1, now).requests, 0u);
-  EXPECT_FALSE(state.record(1, true, now));
+  EXPECT_FALSE(state.record(1, true, now).has_value());
   EXPECT_EQ(state.rolled_back(), 0u);
 }
 
@@ -165,8 +184,8 @@ TEST(CanaryState, OldOutcomesAgeOut) {
   CanaryState state(shares({90, 10}), 1, policy);
   for (int i = 0; i < 4; ++i) state.record(1, true, 10'000);
   // Two windows later those four are gone: four more are still below min_requests.
-  for (int i = 0; i < 4; ++i) EXPECT_FALSE(state.record(1, true, 12'000));
-  EXPECT_TRUE(state.record(1, true, 12'000));
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(state.record(1, true, 12'000).has_value());
+  EXPECT_TRUE(state.record(1, true, 12'000).has_value());
 }
 
 // ---- config ----
@@ -238,6 +257,52 @@ TEST(CanaryConfig, Mistakes) {
             "test.yaml:8:69: " + at + ".rollback.window: must be at least 100ms");
 }
 
+TEST(CanaryConfig, MarginBelowOne) {
+  EXPECT_EQ(only_error("{ split: { v1: 95, v2: 5 }, rollback: { margin: 1 } }"),
+            "test.yaml:8:69: listeners[0].routes[0].filters[0].canary.rollback.margin: must be "
+            "below 1 (a canary cannot fail more than 100% above stable)");
+}
+
+// A canary picks the pool; the filters after it act on that pool.
+TEST(CanaryConfig, ComesBeforeABreakerAndOnlyOnce) {
+  auto errors = [](std::string_view filters) {
+    std::string yaml = config_with("{ split: { v1: 95, v2: 5 } }");
+    yaml.replace(yaml.find("          - canary:"),
+                 yaml.find("\nupstreams:") - yaml.find("          - canary:"),
+                 std::string(filters));
+    config::LoadResult r = config::load_config_string(yaml, "test.yaml");
+    EXPECT_FALSE(r.config.has_value());
+    std::vector<std::string> lines;
+    for (const auto& e : r.errors) lines.push_back(e.to_string());
+    return lines;
+  };
+  EXPECT_EQ(errors("          - circuit_breaker: { max_requests: 10 }\n"
+                   "          - canary: { split: { v1: 95, v2: 5 } }"),
+            std::vector<std::string>{
+                "test.yaml:9:13: listeners[0].routes[0].filters[1].canary: 'canary' must come "
+                "before 'circuit_breaker': the breaker guards the pool the canary picks"});
+  EXPECT_EQ(errors("          - canary: { split: { v1: 95, v2: 5 } }\n"
+                   "          - canary: { split: { v1: 90, v3: 10 } }"),
+            std::vector<std::string>{"test.yaml:9:13: listeners[0].routes[0].filters[1].canary: "
+                                     "one canary per route (a second would overrule the first)"});
+}
+
+TEST(CanaryConfig, ForcingWithoutForceFromIsWarnedAbout) {
+  config::LoadResult r = config::load_config_string(
+      config_with("{ split: { v1: 95, v2: 5 }, force_header: x-canary }"), "test.yaml");
+  ASSERT_TRUE(r.config);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].to_string(),
+            "test.yaml:8:21: listeners[0].routes[0].filters[0].canary: warning: any client can "
+            "pick a pool with force_header or force_cookie: add force_from with your testers' "
+            "addresses");
+  r = config::load_config_string(
+      config_with("{ split: { v1: 95, v2: 5 }, force_header: x-canary, force_from: [::1] }"),
+      "test.yaml");
+  ASSERT_TRUE(r.config);
+  EXPECT_TRUE(r.warnings.empty());
+}
+
 TEST(CanaryConfig, TheSplitMustIncludeTheRoutesUpstream) {
   config::LoadResult r =
       config::load_config_string(config_with("{ split: { v2: 95, v3: 5 } }"), "test.yaml");
@@ -271,6 +336,11 @@ TEST(CanaryConfig, AReloadKeepsTheLiveStateUnlessTheSplitChanged) {
   auto second = build("{ split: { v2: 5, v1: 95 }, sticky: header:x-user }", first.get());
   EXPECT_EQ(second->canary_routes()[0].state, state);
   EXPECT_TRUE(state->overridden());
+  // The same shares written with other weights: still the same split.
+  auto same = build("{ split: { v1: 19, v2: 1 } }", second.get());
+  EXPECT_EQ(same->canary_routes()[0].state, state);
+  EXPECT_TRUE(state->overridden());
+  second = same;
   // The file's split changed: the file wins.
   auto third = build("{ split: { v1: 90, v2: 10 } }", second.get());
   EXPECT_NE(third->canary_routes()[0].state, state);
