@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "filters/Filter.h"
 #include "filters/FilterStates.h"
@@ -16,6 +17,8 @@ class PoolState;
 }
 
 namespace portico::filters {
+
+struct CanaryRoute;
 
 // Where a filter is being built.
 struct FilterSite {
@@ -29,6 +32,8 @@ struct FilterSite {
   FilterStates* states = nullptr;       // where shared state is kept across reloads
   // The index of an upstream by name in this config, or -1.
   std::function<int(std::string_view)> upstream_index;
+  // Where canary filters list their routes for the admin API (null: nowhere).
+  std::vector<CanaryRoute>* canary_routes = nullptr;
 };
 
 class FilterConfig {

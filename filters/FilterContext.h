@@ -34,8 +34,10 @@ struct FilterSlot {
 // How the upstream side of the exchange ended (a breaker's failure count): set before the
 // response hooks run, so they can judge it before the client sees the answer.
 struct UpstreamOutcome {
-  enum class Kind { None, Response, ConnectFailure, Timeout, Reset, BadResponse };
-  Kind kind = Kind::None;  // None: no upstream attempt was made
+  // None: no upstream attempt was made. Unavailable: none could be, the pool answered 503
+  // itself (no usable endpoint, its queue full or timed out).
+  enum class Kind { None, Unavailable, Response, ConnectFailure, Timeout, Reset, BadResponse };
+  Kind kind = Kind::None;
   int status = 0;          // for Response
 };
 

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "filters/canary/CanaryConfig.h"
 #include "filters/circuit_breaker/CircuitBreakerConfig.h"
 #include "filters/rate_limit/RateLimitConfig.h"
 
@@ -9,9 +10,10 @@ namespace portico::filters {
 
 namespace {
 
-constexpr std::array<FilterType, 2> kFilterTypes{{
+constexpr std::array<FilterType, 3> kFilterTypes{{
     {"rate_limit", parse_rate_limit},
     {"circuit_breaker", parse_circuit_breaker},
+    {"canary", parse_canary},
 }};
 
 }  // namespace

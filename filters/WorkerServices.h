@@ -3,6 +3,8 @@
 // kept while a config uses them.
 #pragma once
 
+#include <cstdint>
+
 #include "config/Config.h"
 
 namespace portico::redis {
@@ -16,6 +18,8 @@ class WorkerServices {
   // This worker's client for the Redis at `address` whose calls time out after `timeout`.
   virtual redis::RedisClient& redis(const config::SocketAddress& address,
                                     config::Duration timeout) = 0;
+  // Random bits, for choices made per request (this worker's own generator).
+  virtual uint64_t random() = 0;
 
  protected:
   ~WorkerServices() = default;

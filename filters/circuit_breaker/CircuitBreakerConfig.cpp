@@ -43,7 +43,7 @@ class CircuitBreakerConfig final : public FilterConfig {
                                   "' already has a circuit breaker with other settings (one "
                                   "pool, one breaker: give every route to it the same settings)");
     return std::make_shared<CircuitBreakerFilter>(settings_, std::move(state), *site.pool,
-                                                  fallback);
+                                                  site.upstream_index(site.upstream), fallback);
   }
 
  private:
@@ -97,6 +97,21 @@ void parse_fallback(config::YamlReader& r, const Item& item, CircuitBreakerSetti
 }
 
 }  // namespace
+
+void read_failure_on(config::YamlReader& r, const Item& item, FailureKinds& kinds) {
+  auto list = r.read_one_or_list(item);
+  if (!list) return;
+  kinds.statuses.reset();
+  kinds.connect_failure = kinds.timeout = kinds.reset = false;
+  for (const Item& i : *list) {
+    auto text = r.read_string(i);
+    if (text && !add_failure(*text, kinds))
+      r.error(i.pos, i.path,
+              "unknown failure " + config::quoted(*text) +
+                  " (expected 5xx, gateway, a status such as 503, a range such as 500-504, "
+                  "connect_failure, timeout or reset)");
+  }
+}
 
 std::shared_ptr<const FilterConfig> parse_circuit_breaker(config::YamlReader& r, const Item& item) {
   size_t errors_before = r.error_count();
@@ -155,20 +170,7 @@ std::shared_ptr<const FilterConfig> parse_circuit_breaker(config::YamlReader& r,
   if (const Entry* e = fields->find("half_open_requests")) {
     if (auto n = r.read_u32(e->value, 1, kMaxHalfOpenRequests)) policy.half_open_requests = *n;
   }
-  if (const Entry* e = fields->find("failure_on")) {
-    if (auto list = r.read_one_or_list(e->value)) {
-      s.failures.statuses.reset();
-      s.failures.connect_failure = s.failures.timeout = s.failures.reset = false;
-      for (const Item& i : *list) {
-        auto text = r.read_string(i);
-        if (text && !add_failure(*text, s.failures))
-          r.error(i.pos, i.path,
-                  "unknown failure " + config::quoted(*text) +
-                      " (expected 5xx, gateway, a status such as 503, a range such as 500-504, "
-                      "connect_failure, timeout or reset)");
-      }
-    }
-  }
+  if (const Entry* e = fields->find("failure_on")) read_failure_on(r, e->value, s.failures);
   if (const Entry* e = fields->find("fallback")) parse_fallback(r, e->value, s.fallback);
   if (ratio) s.policy = policy;
   if (r.error_count() != errors_before) return nullptr;

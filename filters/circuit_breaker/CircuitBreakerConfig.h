@@ -36,6 +36,10 @@ struct CircuitBreakerSettings {
   } fallback;
 };
 
+// `failure_on: [5xx, gateway, 503, 500-504, connect_failure, timeout, reset]`: replaces
+// `kinds` with what is listed.
+void read_failure_on(config::YamlReader& reader, const config::Item& item, FailureKinds& kinds);
+
 std::shared_ptr<const FilterConfig> parse_circuit_breaker(config::YamlReader& reader,
                                                           const config::Item& item);
 

@@ -11,33 +11,21 @@ namespace {
 
 constexpr uint64_t kAdmitted = 1;  // slot.a: slot.b holds a packed Admission
 
-AttemptResult attempt_result(UpstreamOutcome::Kind kind) {
-  switch (kind) {
-    case UpstreamOutcome::Kind::ConnectFailure:
-      return AttemptResult::ConnectFailure;
-    case UpstreamOutcome::Kind::Timeout:
-      return AttemptResult::Timeout;
-    case UpstreamOutcome::Kind::Reset:
-    case UpstreamOutcome::Kind::BadResponse:
-      return AttemptResult::Reset;
-    case UpstreamOutcome::Kind::None:
-    case UpstreamOutcome::Kind::Response:
-      break;
-  }
-  return AttemptResult::Response;
-}
-
 }  // namespace
 
 CircuitBreakerFilter::CircuitBreakerFilter(std::shared_ptr<const CircuitBreakerSettings> settings,
                                            std::shared_ptr<CircuitBreakerState> state,
-                                           upstream::PoolState& pool, int fallback_upstream)
+                                           upstream::PoolState& pool, int own_upstream,
+                                           int fallback_upstream)
     : settings_(std::move(settings)),
       state_(std::move(state)),
       pool_(pool),
+      own_upstream_(own_upstream),
       fallback_upstream_(fallback_upstream) {}
 
 Verdict CircuitBreakerFilter::on_request(FilterContext& ctx) const {
+  // A canary sent the request to another pool: this breaker guards the route's own.
+  if (ctx.upstream >= 0 && ctx.upstream != own_upstream_) return Verdict::Continue;
   const CircuitBreakerSettings& s = *settings_;
   // Envoy's thresholds: past them the pool is overloaded, and waiting would only add to it.
   if ((s.max_requests && pool_.requests_active() >= s.max_requests) ||
@@ -90,13 +78,14 @@ void CircuitBreakerFilter::hand_back(FilterContext& ctx) const {
   slot.a = 0;
   Admission admission = Admission::unpack(slot.b);
   const UpstreamOutcome& outcome = ctx.outcome;
-  if (outcome.kind == UpstreamOutcome::Kind::None) {
-    // No attempt reached the pool (the client left, a later filter answered): no verdict.
+  if (outcome.kind == UpstreamOutcome::Kind::None ||
+      outcome.kind == UpstreamOutcome::Kind::Unavailable) {
+    // No attempt reached the pool (the client left, a later filter answered, no endpoint
+    // was usable): no verdict on the endpoints' answers.
     state_->breaker->abandon(admission);
     return;
   }
-  bool failure =
-      counts_as_failure(settings_->failures, attempt_result(outcome.kind), outcome.status);
+  bool failure = counts_as_failure(settings_->failures, outcome);
   state_->breaker->record(admission, failure, ctx.now_ns / 1'000'000);
 }
 

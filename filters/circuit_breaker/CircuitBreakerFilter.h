@@ -20,7 +20,7 @@ class CircuitBreakerFilter final : public Filter {
  public:
   CircuitBreakerFilter(std::shared_ptr<const CircuitBreakerSettings> settings,
                        std::shared_ptr<CircuitBreakerState> state, upstream::PoolState& pool,
-                       int fallback_upstream);
+                       int own_upstream, int fallback_upstream);
 
   Verdict on_request(FilterContext& ctx) const override;
   // The outcome is known once the response head is: it is recorded before the client can
@@ -35,6 +35,7 @@ class CircuitBreakerFilter final : public Filter {
   std::shared_ptr<const CircuitBreakerSettings> settings_;
   std::shared_ptr<CircuitBreakerState> state_;
   upstream::PoolState& pool_;
+  int own_upstream_;       // the pool's index in the config's upstreams
   int fallback_upstream_;  // index in the config's upstreams, or -1
 };
 

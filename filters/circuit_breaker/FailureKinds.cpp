@@ -36,4 +36,23 @@ bool counts_as_failure(const FailureKinds& kinds, AttemptResult result, int stat
   return false;
 }
 
+bool counts_as_failure(const FailureKinds& kinds, const UpstreamOutcome& outcome) {
+  using Kind = UpstreamOutcome::Kind;
+  switch (outcome.kind) {
+    case Kind::None:
+    case Kind::Unavailable:
+      return false;
+    case Kind::Response:
+      return counts_as_failure(kinds, AttemptResult::Response, outcome.status);
+    case Kind::ConnectFailure:
+      return counts_as_failure(kinds, AttemptResult::ConnectFailure, 0);
+    case Kind::Timeout:
+      return counts_as_failure(kinds, AttemptResult::Timeout, 0);
+    case Kind::Reset:
+    case Kind::BadResponse:
+      return counts_as_failure(kinds, AttemptResult::Reset, 0);
+  }
+  return false;
+}
+
 }  // namespace portico::filters

@@ -1,9 +1,10 @@
-// What counts as a failure for a circuit breaker: which response statuses, and which ways
-// an attempt can end without a response. Independent of the proxy's own types; the filter
-// maps how an attempt ended onto AttemptResult.
+// What counts as a failure for a circuit breaker (or a canary's rollback): which response
+// statuses, and which ways an attempt can end without a response.
 #pragma once
 
 #include <bitset>
+
+#include "filters/FilterContext.h"
 
 namespace portico::filters {
 
@@ -34,5 +35,9 @@ struct FailureKinds {
 // Whether an attempt that ended with `result` (and `status`, when it is a Response) is a
 // failure for the breaker. A status outside 100-599 is never one.
 bool counts_as_failure(const FailureKinds& kinds, AttemptResult result, int status);
+
+// The same for how the proxy saw the exchange end (no attempt, None or Unavailable: never
+// a failure; a response that was not valid HTTP counts as a reset).
+bool counts_as_failure(const FailureKinds& kinds, const UpstreamOutcome& outcome);
 
 }  // namespace portico::filters

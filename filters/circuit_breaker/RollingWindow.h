@@ -30,6 +30,10 @@ struct WindowCounts {
   uint64_t failures = 0;
 };
 
+inline double failure_ratio(const WindowCounts& c) {
+  return c.requests ? double(c.failures) / double(c.requests) : 0.0;
+}
+
 inline constexpr uint64_t kMaxBucketRequests = (uint64_t(1) << 19) - 1;
 
 class RollingWindow {

@@ -32,13 +32,23 @@ void add_field(std::string& out, std::string_view name, std::string_view value) 
 
 }  // namespace
 
+AdminResponse json_response(int status, std::string body) {
+  AdminResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.body += '\n';  // friendlier for curl in a terminal
+  return r;
+}
+
 AdminResponse json_error(int status, std::string_view message) {
   JsonWriter w;
   w.begin_object().member("error", message).end_object();
-  AdminResponse r;
-  r.status = status;
-  r.body = w.take();
-  r.body += '\n';  // friendlier for curl in a terminal
+  return json_response(status, w.take());
+}
+
+AdminResponse method_not_allowed(std::string_view allow) {
+  AdminResponse r = json_error(405, "method not allowed");
+  r.headers.emplace_back("Allow", allow);
   return r;
 }
 

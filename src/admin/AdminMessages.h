@@ -35,6 +35,10 @@ struct AdminResponse {
 // {"error": message} with the status: how the server refuses a request, and what handlers
 // can use for 404 and the like so every error reads the same.
 AdminResponse json_error(int status, std::string_view message);
+// A JSON body (one line of it, newline added).
+AdminResponse json_response(int status, std::string body);
+// 405 with Allow.
+AdminResponse method_not_allowed(std::string_view allow);
 
 // How a response is sent on its connection.
 struct ResponseFraming {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "admin/JsonWriter.h"
+#include "app/CanaryApi.h"
 #include "app/ConfigJson.h"
 #include "app/FlagsApi.h"
 #include "app/MetricsReport.h"
@@ -18,20 +19,6 @@ namespace {
 
 using admin::AdminResponse;
 using admin::JsonWriter;
-
-AdminResponse json(int status, std::string body) {
-  AdminResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  r.body += '\n';
-  return r;
-}
-
-AdminResponse error(int status, std::string_view message) {
-  JsonWriter w;
-  w.begin_object().member("error", message).end_object();
-  return json(status, w.take());
-}
 
 void write_reloads(JsonWriter& w, const ReloadHistory& h) {
   w.key("reloads").begin_object();
@@ -56,7 +43,7 @@ AdminResponse config_page(AdminTarget& t) {
   w.key("config");
   write_config_json(w, t.runtime().config());
   w.end_object();
-  return json(200, w.take());
+  return admin::json_response(200, w.take());
 }
 
 const char* breaker_state_name(filters::BreakerState s) {
@@ -147,7 +134,7 @@ AdminResponse upstreams_page(AdminTarget& t) {
     w.end_array().end_object();
   }
   w.end_array().end_object();
-  return json(200, w.take());
+  return admin::json_response(200, w.take());
 }
 
 AdminResponse reload_page(AdminTarget& t) {
@@ -162,26 +149,25 @@ AdminResponse reload_page(AdminTarget& t) {
     w.member("error", o.error);
   w.end_object();
   // 422: the request was fine, the file it asked to apply was not; 503 while draining.
-  return json(o.ok ? 200 : o.draining ? 503 : 422, w.take());
+  return admin::json_response(o.ok ? 200 : o.draining ? 503 : 422, w.take());
 }
 
 }  // namespace
 
 AdminResponse handle_admin_request(AdminTarget& target, const admin::AdminRequest& req) {
   bool read = req.method == "GET" || req.method == "HEAD";
-  auto refuse = [](const char* allow) {
-    AdminResponse r = error(405, "method not allowed");
-    r.headers.emplace_back("Allow", allow);
-    return r;
-  };
-  if (req.path == "/-/reload") return req.method == "POST" ? reload_page(target) : refuse("POST");
+  if (req.path == "/-/reload")
+    return req.method == "POST" ? reload_page(target) : admin::method_not_allowed("POST");
+  if (req.path == "/-/canary" || req.path.starts_with("/-/canary/"))
+    return handle_canary_request(target.runtime(), req, req.path.substr(9));
   if (is_flags_path(req.path)) return handle_flags_request(target, req);
   if (req.path == "/-/healthz" || req.path == "/-/ready" || req.path == "/-/config" ||
       req.path == "/-/upstreams" || req.path == "/-/metrics") {
-    if (!read) return refuse("GET, HEAD");
-    if (req.path == "/-/healthz") return json(200, R"({"status":"ok"})");
+    if (!read) return admin::method_not_allowed("GET, HEAD");
+    if (req.path == "/-/healthz") return admin::json_response(200, R"({"status":"ok"})");
     if (req.path == "/-/ready")
-      return target.ready() ? json(200, R"({"ready":true})") : json(503, R"({"ready":false})");
+      return target.ready() ? admin::json_response(200, R"({"ready":true})")
+                            : admin::json_response(503, R"({"ready":false})");
     if (req.path == "/-/config") return config_page(target);
     if (req.path == "/-/upstreams") return upstreams_page(target);
     AdminResponse r;
@@ -190,9 +176,9 @@ AdminResponse handle_admin_request(AdminTarget& target, const admin::AdminReques
     r.body = metrics_report(ws, target.runtime(), target.reloads());
     return r;
   }
-  return error(404,
-               "no such admin path; see /-/healthz, /-/ready, /-/config, /-/upstreams, "
-               "/-/metrics, /-/reload, /-/flags");
+  return admin::json_error(404,
+                           "no such admin path; see /-/healthz, /-/ready, /-/config, /-/upstreams, "
+                           "/-/metrics, /-/reload, /-/canary, /-/flags");
 }
 
 }  // namespace portico::app

@@ -8,6 +8,7 @@
 //   GET  /-/metrics    Prometheus text
 //   POST /-/reload     reloads the config file; 200 with the new generation, or 422 with
 //                      the errors (the running config is unchanged); 503 while draining
+//   /-/canary          canary splits: see CanaryApi.h
 //   /-/flags[/NAME]    feature flags: GET, and PUT/DELETE runtime overrides (FlagsApi.h)
 #pragma once
 

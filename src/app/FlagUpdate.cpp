@@ -1,9 +1,8 @@
 #include "app/FlagUpdate.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <string>
 
+#include "app/AdminBody.h"
 #include "config/BasisPoints.h"
 #include "config/YamlReader.h"
 
@@ -12,19 +11,12 @@ namespace portico::app {
 config::ParseResult<FlagUpdate> parse_flag_update(std::string_view body) {
   using R = config::ParseResult<FlagUpdate>;
   using config::Entry;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(body));
-  } catch (const YAML::Exception& e) {
-    std::string where;
-    if (!e.mark.is_null())
-      where = std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": ";
-    return R::fail("body:" + where + "invalid JSON: " + e.msg);
-  }
-  config::YamlReader reader("body");
-  config::Item item{root, config::pos_of(root, {1, 1}), ""};
+  std::string error;
+  std::optional<config::Item> item = read_admin_body(body, error);
+  if (!item) return R::fail(error);
+  config::YamlReader reader("request body");
   FlagUpdate update;
-  if (auto fields = reader.read_fields(item, {"enabled", "percent"})) {
+  if (auto fields = reader.read_fields(*item, {"enabled", "percent"})) {
     if (const Entry* e = fields->find("enabled")) update.enabled = reader.read_bool(e->value);
     if (const Entry* e = fields->find("percent")) {
       if (!e->value.node.IsScalar()) {
@@ -36,14 +28,9 @@ config::ParseResult<FlagUpdate> parse_flag_update(std::string_view body) {
       }
     }
     if (reader.error_count() == 0 && !update.enabled && !update.percent_bp)
-      reader.error(item.pos, "", R"(give "percent" (0-100) and/or "enabled" (true or false))");
+      reader.error(item->pos, "", R"(give "percent" (0-100) and/or "enabled" (true or false))");
   }
-  std::string errors;
-  for (const config::ConfigError& e : reader.take_errors()) {
-    if (!errors.empty()) errors += "; ";
-    errors += e.to_string();
-  }
-  if (!errors.empty()) return R::fail(errors);
+  if (reader.error_count() != 0) return R::fail(admin_body_errors(reader));
   return R::ok(update);
 }
 

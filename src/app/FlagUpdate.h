@@ -1,7 +1,7 @@
 // The body of PUT /-/flags/NAME: a JSON object with "percent" (0 to 100, at most two
-// decimals, as in the config file) and/or "enabled" (true or false), nothing else.
-// JSON is YAML, so it is read with the config's YamlReader and its mistakes are reported
-// the same way ("body:1:13: percent: ...").
+// decimals, as in the config file) and/or "enabled" (true or false), nothing else. Read
+// like every admin body (AdminBody.h): mistakes come with their position and key
+// ("request body:1:13: percent: ...").
 #pragma once
 
 #include <cstdint>

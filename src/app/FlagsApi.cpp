@@ -22,20 +22,6 @@ using admin::JsonWriter;
 
 constexpr std::string_view kRoot = "/-/flags";
 
-AdminResponse json(int status, JsonWriter& w) {
-  AdminResponse r;
-  r.status = status;
-  r.body = w.take();
-  r.body += '\n';
-  return r;
-}
-
-AdminResponse refuse(const char* allow) {
-  AdminResponse r = admin::json_error(405, "method not allowed");
-  r.headers.emplace_back("Allow", allow);
-  return r;
-}
-
 double percent(uint32_t bp) {
   return double(bp) / 100.0;
 }
@@ -68,11 +54,11 @@ std::string describe(const flags::FlagState::Values& v) {
          (v.percent_overridden ? "runtime" : "file") + ")";
 }
 
-AdminResponse one_flag(AdminTarget& t, const flags::FlagSet& set, size_t i, int status = 200) {
+AdminResponse one_flag(AdminTarget& t, const flags::FlagSet& set, size_t i) {
   std::vector<const stats::WorkerStats*> workers = t.worker_stats();
   JsonWriter w;
   write_view(w, set, i, flag_decision_totals(workers));
-  return json(status, w);
+  return admin::json_response(200, w.take());
 }
 
 AdminResponse all_flags(AdminTarget& t) {
@@ -88,7 +74,7 @@ AdminResponse all_flags(AdminTarget& t) {
   w.key("flags").begin_array();
   for (size_t i = 0; i < rt.flags().size(); ++i) write_view(w, rt.flags(), i, totals);
   w.end_array().end_object();
-  return json(200, w);
+  return admin::json_response(200, w.take());
 }
 
 AdminResponse change(AdminTarget& t, const flags::FlagSet& set, size_t i,
@@ -115,7 +101,7 @@ bool is_flags_path(std::string_view path) {
 
 AdminResponse handle_flags_request(AdminTarget& target, const admin::AdminRequest& req) {
   const bool read = req.method == "GET" || req.method == "HEAD";
-  if (req.path == kRoot) return read ? all_flags(target) : refuse("GET, HEAD");
+  if (req.path == kRoot) return read ? all_flags(target) : admin::method_not_allowed("GET, HEAD");
   const std::string_view name = req.path.substr(kRoot.size() + 1);
   const flags::FlagSet& set = target.runtime().flags();
   const int i = set.index_of(name);
@@ -129,7 +115,7 @@ AdminResponse handle_flags_request(AdminTarget& target, const admin::AdminReques
   }
   if (read) return one_flag(target, set, size_t(i));
   if (req.method == "PUT" || req.method == "DELETE") return change(target, set, size_t(i), req);
-  return refuse("GET, HEAD, PUT, DELETE");
+  return admin::method_not_allowed("GET, HEAD, PUT, DELETE");
 }
 
 }  // namespace portico::app

@@ -4,7 +4,7 @@
 //   GET    /-/flags/NAME   one flag: VIEW
 //   PUT    /-/flags/NAME   body {"percent": 25} and/or {"enabled": false}: runtime overrides,
 //                          seen by every worker on its next request; 200 with the new VIEW,
-//                          400 for a bad body (nothing changes)
+//                          400 with the body's errors (nothing changes)
 //   DELETE /-/flags/NAME   drops the overrides (back to the file's values); 200 with VIEW
 //
 // VIEW: {"name", "enabled", "percent", "key", "source": {"enabled": "file"|"runtime",

@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "app/CanaryMetrics.h"
 #include "app/FlagMetrics.h"
 #include "filters/circuit_breaker/CircuitBreakerState.h"
 #include "stats/PrometheusText.h"
@@ -161,6 +162,7 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
                {{"listener", k.first}, {"route", k.second}, {"result", "limited"}}, s.rate_limited);
   }
   write_breakers(out, runtime);
+  write_canary_metrics(out, runtime);
   write_flag_metrics(out, workers);
   out.family("portico_rate_limit_redis_errors_total", "counter",
              "Rate-limit decisions Redis could not make (down, slow, refused), which the "

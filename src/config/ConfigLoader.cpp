@@ -511,6 +511,19 @@ class Loader : public YamlReader {
               "unknown filter " + quoted(e.key) + " (expected one of: " + join(names) + ")");
         continue;
       }
+      // A canary picks the pool, which the filters after it act on (a breaker guards the
+      // pool a request goes to): it comes before them, and one decides.
+      if (e.key == "canary") {
+        for (const FilterSpec& before : specs) {
+          if (before.name == "canary")
+            error(e.key_pos, e.value.path,
+                  "one canary per route (a second would overrule the first)");
+          else if (before.name == "circuit_breaker")
+            error(e.key_pos, e.value.path,
+                  "'canary' must come before 'circuit_breaker': the breaker guards the pool the "
+                  "canary picks");
+        }
+      }
       auto config = type->parse(*this, e.value);
       if (!config) continue;
       std::string identity = e.key + " ";

@@ -84,7 +84,8 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runti
             .upstream = r.upstream,
             .pool = cr.upstream >= 0 ? rt->pools_[size_t(cr.upstream)].get() : nullptr,
             .states = &rt->filter_states_,
-            .upstream_index = [&rt](std::string_view name) { return rt->upstream_index(name); }};
+            .upstream_index = [&rt](std::string_view name) { return rt->upstream_index(name); },
+            .canary_routes = &rt->canary_routes_};
         try {
           chain.push_back(spec.config->build(site));
         } catch (const std::invalid_argument& e) {

@@ -10,6 +10,7 @@
 #include "config/Config.h"
 #include "filters/FilterChain.h"
 #include "filters/FilterStates.h"
+#include "filters/canary/CanaryRoutes.h"
 #include "flags/FlagSet.h"
 #include "router/Router.h"
 #include "upstream/Balancer.h"
@@ -51,6 +52,8 @@ class Runtime {
   // Shared, mutable (atomic) state of upstream i: health, ejections, limits, budgets.
   upstream::PoolState& pool_state(size_t i) const { return *pools_[i]; }
   const upstream::BalancerPlan& balancer_plan(size_t i) const { return *plans_[i]; }
+  // The routes with a canary split, and their live state (the admin API changes it).
+  const filters::CanaryRoutes& canary_routes() const { return canary_routes_; }
   // The index of the upstream or listener with this name, or -1.
   int upstream_index(std::string_view name) const;
   const CompiledListener* listener(std::string_view name) const;
@@ -66,6 +69,7 @@ class Runtime {
   std::vector<std::shared_ptr<const upstream::BalancerPlan>> plans_;
   // Filters' shared state by identity; refers to the previous config's only while building.
   filters::FilterStates filter_states_;
+  filters::CanaryRoutes canary_routes_;
   flags::FlagSet flags_;  // after filter_states_, which holds the flags' states too
 };
 

@@ -91,6 +91,7 @@ class Worker final : public filters::WorkerServices {
                             config::Duration timeout) override {
     return redis_.get(address, timeout);
   }
+  uint64_t random() override { return trace_ids_.next(); }
 
  private:
   struct Reload {

@@ -716,6 +716,8 @@ void DownstreamConn::respond_unavailable(const char* why, bool overloaded) {
   spdlog::warn("route {}: 503 for {} {}: {}", ex.route->route->name, ex.method, ex.target, why);
   // As Envoy's x-envoy-overloaded: the pool's limits, not its health, refused the request.
   if (overloaded) ex.filter.add_response_header("x-portico-overloaded", "true");
+  if (ex.filter.outcome.kind == filters::UpstreamOutcome::Kind::None)
+    ex.filter.outcome = {filters::UpstreamOutcome::Kind::Unavailable, 503};
   end_attempt();
   respond_local(503, ex.has_body && !ex.request_complete);
   pump();  // a bodiless request completes (and the exchange ends) once parsing resumes

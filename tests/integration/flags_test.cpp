@@ -267,12 +267,14 @@ TEST_F(Flags, BadRequestsChangeNothing) {
   };
   for (const Case& c : std::vector<Case>{
            {R"({"percent": 150})",
-            "body:1:13: percent: '150' is not a valid percentage: must be at most 100%"},
+            "request body:1:13: percent: '150' is not a valid percentage: must be at most 100%"},
            {R"({"percent": 50, "enable": false})",
-            "body:1:17: enable: unknown key 'enable' (expected one of: enabled, percent)"},
-           {R"({"enabled": "no way"})", "body:1:13: enabled: expected true or false, got 'no way'"},
-           {R"({})", R"(body:1:1: give "percent" (0-100) and/or "enabled" (true or false))"},
-           {"", "body:1:1: expected a mapping, got nothing (null)"},
+            "request body:1:17: enable: unknown key 'enable' (expected one of: enabled, percent)"},
+           {R"({"enabled": "no way"})",
+            "request body:1:13: enabled: expected true or false, got 'no way'"},
+           {R"({})",
+            R"(request body:1:1: give "percent" (0-100) and/or "enabled" (true or false))"},
+           {"", "request body: expected a JSON object"},
        }) {
     auto r = admin_.Put("/-/flags/ramp", c.body);
     ASSERT_TRUE(r) << admin_.error();

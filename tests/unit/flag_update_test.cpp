@@ -22,20 +22,25 @@ TEST(FlagUpdate, PercentEnabledOrBoth) {
 }
 
 TEST(FlagUpdate, Refusals) {
-  EXPECT_EQ(parse_flag_update("").error, "body:1:1: expected a mapping, got nothing (null)");
+  EXPECT_EQ(parse_flag_update("").error, "request body: expected a JSON object");
   EXPECT_EQ(parse_flag_update("{}").error,
-            R"(body:1:1: give "percent" (0-100) and/or "enabled" (true or false))");
+            R"(request body:1:1: give "percent" (0-100) and/or "enabled" (true or false))");
   EXPECT_EQ(parse_flag_update(R"({"percent": 101})").error,
-            "body:1:13: percent: '101' is not a valid percentage: must be at most 100%");
+            "request body:1:13: percent: '101' is not a valid percentage: must be at most 100%");
   EXPECT_EQ(parse_flag_update(R"({"percent": 5, "ramp": 1})").error,
-            "body:1:16: ramp: unknown key 'ramp' (expected one of: enabled, percent)");
+            "request body:1:16: ramp: unknown key 'ramp' (expected one of: enabled, percent)");
   EXPECT_EQ(parse_flag_update(R"({"enabled": "sometimes"})").error,
-            "body:1:13: enabled: expected true or false, got 'sometimes'");
-  EXPECT_EQ(
-      parse_flag_update(R"({"percent": [1]})").error,
-      "body:1:13: percent: expected a percentage from 0 to 100 such as 25 or 2.5, got a list");
-  EXPECT_EQ(parse_flag_update("[25]").error, "body:1:1: expected a mapping, got a list");
-  EXPECT_EQ(parse_flag_update(R"({"percent": 1)").error.rfind("body:1:", 0), 0u);
+            "request body:1:13: enabled: expected true or false, got 'sometimes'");
+  EXPECT_EQ(parse_flag_update(R"({"percent": [1]})").error,
+            "request body:1:13: percent: expected a percentage from 0 to 100 such as 25 or 2.5, "
+            "got a list");
+  EXPECT_EQ(parse_flag_update("[25]").error, "request body: expected a JSON object");
+  EXPECT_EQ(parse_flag_update(R"({"percent": 1)").error.rfind("request body: not valid JSON: ", 0),
+            0u);
+  // Every mistake, one per line.
+  EXPECT_EQ(parse_flag_update(R"({"percent": 101, "on": 1})").error,
+            "request body:1:13: percent: '101' is not a valid percentage: must be at most 100%\n"
+            "request body:1:18: on: unknown key 'on' (expected one of: enabled, percent)");
 }
 
 }  // namespace

@@ -32,10 +32,10 @@ class AdminClient {
       const ReadOptions& options = {}, std::string_view body = {});
   std::optional<HttpResponse> Get(std::string_view path) { return Send("GET", path); }
   std::optional<HttpResponse> Post(std::string_view path) { return Send("POST", path); }
-  // PUT path with a JSON body.
   std::optional<HttpResponse> Put(std::string_view path, std::string_view json) {
     return Send("PUT", path, {{"Content-Type", "application/json"}}, {}, json);
   }
+  std::optional<HttpResponse> Delete(std::string_view path) { return Send("DELETE", path); }
 
   // GET path: the parsed body when the answer is 200 with Content-Type application/json,
   // else nullopt with error() saying what came instead.
