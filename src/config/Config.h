@@ -235,7 +235,8 @@ struct Config {
   static constexpr size_t kMaxFlags = 64;  // a request's decisions fit in 64-bit masks
   std::vector<Flag> flags;                 // in file order
   // The upstream request header listing the flags on; empty: not sent.
-  std::string flags_header = "x-portico-flags";
+  static constexpr const char* kDefaultFlagsHeader = "x-portico-flags";
+  std::string flags_header = kDefaultFlagsHeader;
 };
 
 }  // namespace portico::config

@@ -11,9 +11,17 @@ namespace portico::config {
 
 namespace {
 
-// Headers Portico writes itself or that frame the message: sending flags under one of
-// these names would clash with them.
-constexpr std::array<std::string_view, 14> kReservedHeaders{"host",
+// Headers Portico writes itself, that frame the message or that carry the client's own
+// data: sending flags under one of these names would clash with them (every client line
+// of the flags header's name is dropped).
+constexpr std::array<std::string_view, 21> kReservedHeaders{"host",
+                                                            "cookie",
+                                                            "authorization",
+                                                            "proxy-authorization",
+                                                            "expect",
+                                                            "forwarded",
+                                                            "via",
+                                                            "content-type",
                                                             "connection",
                                                             "keep-alive",
                                                             "transfer-encoding",
@@ -126,7 +134,8 @@ void read_flags(YamlReader& r, const Item& item, std::vector<Flag>& flags) {
 void read_flags_header(YamlReader& r, const Item& item, std::string& header) {
   auto text = r.read_string(item);
   if (!text) return;
-  if (text->empty() || *text == "off") {
+  const std::string word = to_lower(*text);
+  if (text->empty() || word == "off" || word == "false" || word == "no") {
     header.clear();
     return;
   }

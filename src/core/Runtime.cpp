@@ -31,7 +31,8 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runti
   rt->config_ = std::move(config);
   // Flag states come from the previous config's store like filters' (same file values:
   // the same state, runtime overrides included).
-  rt->flags_ = flags::FlagSet(rt->config_.flags, rt->filter_states_);
+  rt->flags_ =
+      flags::FlagSet(rt->config_.flags, rt->filter_states_, previous ? &previous->flags_ : nullptr);
   for (const config::Upstream& u : rt->config_.upstreams) {
     int old = previous ? previous->upstream_index(u.name) : -1;
     auto state = std::make_shared<upstream::PoolState>(

@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <spdlog/spdlog.h>
+
 #include "flags/Rollout.h"
 #include "http/Cookies.h"
 
@@ -20,7 +22,8 @@ std::string state_identity(const config::Flag& flag) {
 
 }  // namespace
 
-FlagSet::FlagSet(const std::vector<config::Flag>& flags, filters::FilterStates& states) {
+FlagSet::FlagSet(const std::vector<config::Flag>& flags, filters::FilterStates& states,
+                 const FlagSet* previous) {
   if (flags.size() > config::Config::kMaxFlags)
     throw std::invalid_argument("at most " + std::to_string(config::Config::kMaxFlags) +
                                 " flags, got " + std::to_string(flags.size()));
@@ -28,13 +31,31 @@ FlagSet::FlagSet(const std::vector<config::Flag>& flags, filters::FilterStates& 
   for (const config::Flag& f : flags) {
     Compiled c;
     c.config = &f;
-    c.name_hash = upstream::hash_bytes(f.name);
+    c.name_hash = flag_hash(f.name);
     for (const std::string& cidr : f.allow.clients) {
       std::string why;
       if (!c.clients.add(cidr, why)) throw std::invalid_argument("flag '" + f.name + "': " + why);
     }
-    c.state = states.get<FlagState>(
-        state_identity(f), [&] { return std::make_unique<FlagState>(f.enabled, f.percent_bp); });
+    c.state = states.get<FlagState>(state_identity(f), [&] {
+      auto state = std::make_unique<FlagState>(f.enabled, f.percent_bp);
+      int old = previous ? previous->index_of(f.name) : -1;
+      if (old < 0) return state;
+      // The file changed one of the flag's values: an override of the other one stays.
+      const FlagState& before = previous->state(size_t(old));
+      FlagState::Values v = before.values();
+      std::optional<bool> enabled;
+      std::optional<uint32_t> percent;
+      if (v.enabled_overridden && before.file_enabled() == f.enabled) enabled = v.enabled;
+      if (v.percent_overridden && before.file_percent_bp() == f.percent_bp) percent = v.percent_bp;
+      state->set_overrides(enabled, percent);
+      if (v.enabled_overridden && !enabled)
+        spdlog::warn("flag '{}': the file's enabled changes, so its runtime value ({}) is dropped",
+                     f.name, v.enabled);
+      if (v.percent_overridden && !percent)
+        spdlog::warn("flag '{}': the file's percent changes, so its runtime value ({}%) is dropped",
+                     f.name, v.percent_bp / 100.0);
+      return state;
+    });
     flags_.push_back(std::move(c));
   }
 }

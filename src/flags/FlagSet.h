@@ -29,9 +29,13 @@ class FlagSet {
   FlagSet() = default;
   // The flags must outlive the set (the Runtime owns both). Each flag's state is taken from
   // `states` by the identity of its file values, so a reload that leaves them alone keeps
-  // runtime overrides. Throws std::invalid_argument on what the loader refuses (more than
-  // Config::kMaxFlags flags, an invalid CIDR), for configs built in code.
-  FlagSet(const std::vector<config::Flag>& flags, filters::FilterStates& states);
+  // runtime overrides. When one of them changed, the new state still takes the previous
+  // config's override of the other (a runtime `enabled: false` survives a ramp of the
+  // file's percent); `previous` is only read. Throws std::invalid_argument on what the
+  // loader refuses (more than Config::kMaxFlags flags, an invalid CIDR), for configs built
+  // in code.
+  FlagSet(const std::vector<config::Flag>& flags, filters::FilterStates& states,
+          const FlagSet* previous = nullptr);
   FlagSet(FlagSet&&) = default;
   FlagSet& operator=(FlagSet&&) = default;
 

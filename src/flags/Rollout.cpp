@@ -1,8 +1,16 @@
 #include "flags/Rollout.h"
 
+#include <string>
+
 #include "upstream/HashKey.h"
 
 namespace portico::flags {
+
+uint64_t flag_hash(std::string_view name) {
+  std::string text = "flag:";
+  text += name;
+  return upstream::hash_bytes(text);
+}
 
 uint32_t rollout_bucket(uint64_t key_hash, uint64_t flag_hash) {
   const uint64_t point = upstream::mix64(key_hash ^ flag_hash);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "http/StatusText.h"
@@ -37,6 +38,17 @@ bool forwardable(const Header& h, const ConnectionTokens& conn) {
   return !is_hop_by_hop(h.name) && !conn.names(h.name);
 }
 
+// Names equal ignoring case and taking '_' for '-'.
+bool same_field_loosely(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i] == '_' ? '-' : a[i];
+    char y = b[i] == '_' ? '-' : b[i];
+    if (!iequals(std::string_view(&x, 1), std::string_view(&y, 1))) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
@@ -54,7 +66,9 @@ void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
     if (!req.traceparent.empty() &&
         (iequals(n, "traceparent") || (req.drop_tracestate && iequals(n, "tracestate"))))
       continue;
-    if (!req.drop_header.empty() && iequals(n, req.drop_header)) continue;
+    if (std::any_of(req.drop_headers.begin(), req.drop_headers.end(),
+                    [n](std::string_view d) { return !d.empty() && same_field_loosely(n, d); }))
+      continue;
     if (iequals(n, "x-forwarded-for")) {
       // Several X-Forwarded-For lines are one list (RFC 9110 §5.3): they are merged, in
       // order, into one line after the other forwarded headers, with the client appended.

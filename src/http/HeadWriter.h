@@ -3,6 +3,7 @@
 // copying every header byte once.
 #pragma once
 
+#include <array>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,9 +26,11 @@ struct UpstreamRequest {
   // With a traceparent: the client's tracestate is dropped too (it belonged to a
   // traceparent that was absent or invalid, so the trace was restarted).
   bool drop_tracestate = false;
-  // A field Portico sets itself (the flags header): every client line of that name is
-  // dropped, so a client cannot forge it. "" drops nothing.
-  std::string_view drop_header;
+  // Fields Portico sets itself (the flags header, under its default name and the
+  // configured one): every client line of such a name is dropped, so a client cannot
+  // forge it; so is one that differs only by '_' for '-' ("x_portico_flags"), which CGI-
+  // style servers read as the same field. "" drops nothing.
+  std::array<std::string_view, 2> drop_headers{};
   // Whole "Name: value\r\n" lines added after Portico's other fields, before traceparent.
   std::string_view added_lines;
 };

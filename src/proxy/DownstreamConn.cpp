@@ -520,7 +520,8 @@ void DownstreamConn::forward_request() {
                                : ex.endpoint
                                    ? std::string_view(ex.endpoint->endpoint().address.text)
                                    : std::string_view(ex.pool->config().name);
-  // The client's own flags header is always dropped, flags or not: backends trust it.
+  // The client's own flags header is always dropped, under the default name and the
+  // configured one, flags or not: backends trust it.
   const config::Config& config = runtime_->runtime().config();
   std::string_view flags_header = config.flags_header;
   if (!flags_header.empty() && ex.flags.size() > 0) {
@@ -538,7 +539,7 @@ void DownstreamConn::forward_request() {
                             .request_id = new_id,
                             .traceparent = {ex.traceparent.data(), ex.traceparent.size()},
                             .drop_tracestate = !trace_continued,
-                            .drop_header = flags_header,
+                            .drop_headers = {config::Config::kDefaultFlagsHeader, flags_header},
                             .added_lines = ex.flags_line};
   http::write_upstream_request_head(ex.upstream_head, req, headers, ex.conn);
   // Portico's own time: validating, routing, filters, picking and building the upstream head.

@@ -62,14 +62,20 @@ upstreams:
 )";
 
 // "POOL FLAGS": which upstream answered, and the values of the x-portico-flags lines it
-// received, joined with " | " ("-" when none).
+// received, joined with " | " ("-" when none). Lines of the other names a flags header
+// could go by (x-features, and either with '_' for '-') come as "NAME=value".
 UpstreamHandler EchoFlags(std::string pool) {
   return [pool](const HttpRequest& request) {
     UpstreamResponse r;
-    std::vector<std::string> lines = request.headers.All("x-portico-flags");
     std::string flags;
-    for (const std::string& l : lines) flags += (flags.empty() ? "" : " | ") + l;
-    r.body = pool + " " + (lines.empty() ? "-" : flags);
+    for (const auto& [field, value] : request.headers.fields()) {
+      std::string name = field;
+      for (char& c : name) c = c == '_' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
+      if (name != "x-portico-flags" && name != "x-features") continue;
+      std::string shown = field == "x-portico-flags" ? value : field + "=" + value;
+      flags += (flags.empty() ? "" : " | ") + shown;
+    }
+    r.body = pool + " " + (flags.empty() ? "-" : flags);
     return r;
   };
 }
@@ -178,13 +184,21 @@ TEST_F(Flags, WithNoFlagOnThereIsNoHeaderAndTheClientsIsStillDropped) {
   EXPECT_EQ(Send({{"x-portico-flags", "admin"}}), "main -");
 }
 
-TEST_F(Flags, TheHeaderNameIsConfigurableAndCanBeTurnedOff) {
+TEST_F(Flags, TheHeaderCanBeTurnedOffAndTheClientsIsStillDropped) {
   vars_["HEADER"] = "flags_header: off";
   Start();
-  // Not sent, and a client's line of the default name passes like any other header.
-  EXPECT_EQ(Send({{"x-portico-flags", "admin"}}), "main admin");
+  // Not sent; a client's line of the default name (or its '_' spelling) still never
+  // reaches a backend that may trust it.
+  EXPECT_EQ(Send({{"x-portico-flags", "admin"}, {"X_Portico_Flags", "admin"}}), "main -");
   // Routing on flags works without the header.
   EXPECT_EQ(Send({{"x-beta", "1"}}), "beta -");
+}
+
+TEST_F(Flags, ARenamedHeaderIsSentAndBothNamesAreDroppedFromClients) {
+  vars_["HEADER"] = "flags_header: X-Features";
+  Start();
+  EXPECT_EQ(Send({{"x-portico-flags", "admin"}, {"x_features", "admin"}, {"X-Features", "admin"}}),
+            "main X-Features=local, everyone");
 }
 
 TEST_F(Flags, ARouteMatchingAFlagGoesToItsOwnUpstream) {

@@ -149,20 +149,21 @@ TEST(FlagDecision, DifferentFlagsPickDifferentKeys) {
 // values were checked against an independent implementation of the documented formula.)
 TEST(FlagDecision, BucketsArePinned) {
   using upstream::hash_bytes;
-  EXPECT_EQ(rollout_bucket(hash_bytes("user-1"), hash_bytes("new-checkout")), 7647u);
-  EXPECT_EQ(rollout_bucket(hash_bytes("user-2"), hash_bytes("new-checkout")), 6971u);
-  EXPECT_EQ(rollout_bucket(hash_bytes("user-1"), hash_bytes("old-ui")), 1276u);
-  EXPECT_EQ(rollout_bucket(hash_bytes("10.0.0.1"), hash_bytes("beta")), 970u);
+  EXPECT_EQ(rollout_bucket(hash_bytes("user-1"), flag_hash("new-checkout")), 866u);
+  EXPECT_EQ(rollout_bucket(hash_bytes("user-2"), flag_hash("new-checkout")), 1477u);
+  EXPECT_EQ(rollout_bucket(hash_bytes("user-1"), flag_hash("old-ui")), 9002u);
+  EXPECT_EQ(rollout_bucket(hash_bytes("10.0.0.1"), flag_hash("beta")), 7047u);
   EXPECT_EQ(rollout_bucket(0, 0), 0u);
   // The formula itself, on a known point.
-  const uint64_t key = hash_bytes("user-1"), flag = hash_bytes("new-checkout");
+  EXPECT_EQ(flag_hash("beta"), hash_bytes("flag:beta"));
+  const uint64_t key = hash_bytes("user-1"), flag = flag_hash("new-checkout");
   EXPECT_EQ(rollout_bucket(key, flag),
             uint32_t(((upstream::mix64(key ^ flag) >> 32) * 10'000) >> 32));
 }
 
 TEST(FlagDecision, DecisionsFollowThePinnedBuckets) {
   using upstream::hash_bytes;
-  const uint32_t bucket = rollout_bucket(hash_bytes("user-1"), hash_bytes("new-checkout"));
+  const uint32_t bucket = rollout_bucket(hash_bytes("user-1"), flag_hash("new-checkout"));
   filters::FilterStates states;
   const std::vector<Flag> flags = {
       make_flag("new-checkout", bucket, {HashKey::Kind::Cookie, "uid"})};

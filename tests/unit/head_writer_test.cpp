@@ -382,7 +382,7 @@ Parsed parse_response_head(const std::string& head) {
 TEST(UpstreamHead, DropsTheNamedFieldAndAddsLinesBeforeTraceparent) {
   UpstreamRequest req = basic_request();
   req.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-  req.drop_header = "x-portico-flags";
+  req.drop_headers = {"x-portico-flags", ""};
   req.added_lines = "x-portico-flags: beta, new-ui\r\n";
   std::vector<Header> headers{{"Host", "a"},
                               {"X-Portico-Flags", "admin"},
@@ -401,10 +401,28 @@ TEST(UpstreamHead, DropsTheNamedFieldAndAddsLinesBeforeTraceparent) {
 
 TEST(UpstreamHead, TheFieldIsDroppedEvenWithNothingToAdd) {
   UpstreamRequest req = basic_request();
-  req.drop_header = "x-portico-flags";
+  req.drop_headers = {"x-portico-flags", ""};
   std::vector<Header> headers{{"Host", "a"}, {"x-portico-flags", "admin"}};
   Parsed p = parse_request_head(upstream_head(req, headers));
   EXPECT_EQ(p.values("x-portico-flags"), Values{});
+}
+
+// CGI-style servers read x_portico_flags as X-Portico-Flags; a renamed header leaves the
+// default name still reserved.
+TEST(UpstreamHead, BothNamesAndTheirUnderscoreSpellingsAreDropped) {
+  UpstreamRequest req = basic_request();
+  req.drop_headers = {"x-portico-flags", "x-features"};
+  std::vector<Header> headers{
+      {"Host", "a"},           {"x_portico_flags", "admin"}, {"X-Portico-Flags", "admin"},
+      {"X_FEATURES", "admin"}, {"x-features", "admin"},      {"x-portico-flagsx", "kept"},
+      {"x-feature", "kept"}};
+  Parsed p = parse_request_head(upstream_head(req, headers));
+  EXPECT_EQ(p.values("x_portico_flags"), Values{});
+  EXPECT_EQ(p.values("x-portico-flags"), Values{});
+  EXPECT_EQ(p.values("x_features"), Values{});
+  EXPECT_EQ(p.values("x-features"), Values{});
+  EXPECT_EQ(p.values("x-portico-flagsx"), Values{"kept"});
+  EXPECT_EQ(p.values("x-feature"), Values{"kept"});
 }
 
 TEST(ClientResponseHead, ExactSerialisation) {
