@@ -217,6 +217,34 @@ TEST(FlagSet, TheSameFileValuesKeepTheStateAndItsOverride) {
   EXPECT_FALSE(new_set.state(0).values().enabled_overridden);
 }
 
+// A file change of one value drops the override of that value only: a runtime kill switch
+// survives a ramp of the file's percent.
+TEST(FlagSet, AChangedFileValueDropsOnlyItsOwnOverride) {
+  std::vector<Flag> first = {make_flag("kill", 1'000), make_flag("ramp", 1'000)};
+  filters::FilterStates old_states;
+  FlagSet old_set(first, old_states);
+  old_set.state(0).set_overrides(false, 5'000);  // both overridden
+  old_set.state(1).set_overrides(std::nullopt, 3'000);
+
+  std::vector<Flag> second = {make_flag("kill", 2'000), make_flag("ramp", 1'000)};
+  second[1].enabled = false;  // the file switches "ramp" off; its percent override stays
+  filters::FilterStates new_states(&old_states);
+  FlagSet new_set(second, new_states, &old_set);
+  FlagState::Values kill = new_set.state(0).values();
+  EXPECT_FALSE(kill.enabled);
+  EXPECT_TRUE(kill.enabled_overridden);
+  EXPECT_EQ(kill.percent_bp, 2'000u);  // the file's new percent
+  EXPECT_FALSE(kill.percent_overridden);
+  FlagState::Values ramp = new_set.state(1).values();
+  EXPECT_FALSE(ramp.enabled);
+  EXPECT_FALSE(ramp.enabled_overridden);
+  EXPECT_EQ(ramp.percent_bp, 3'000u);
+  EXPECT_TRUE(ramp.percent_overridden);
+  // The running set is untouched.
+  EXPECT_EQ(old_set.state(0).values().percent_bp, 5'000u);
+  EXPECT_TRUE(old_set.state(1).values().enabled);
+}
+
 TEST(FlagSet, RefusesWhatTheLoaderRefuses) {
   filters::FilterStates states;
   Flag bad = make_flag("f", 0);
