@@ -1,5 +1,6 @@
 #include "router/CidrSet.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 namespace portico::router {
@@ -54,6 +55,23 @@ TEST(CidrSet, UnparsableAddressIsInNone) {
   EXPECT_FALSE(set.contains("localhost"));
   EXPECT_FALSE(set.contains("127.0.0.1:80"));
   EXPECT_FALSE(set.contains(std::string(100, '1')));
+}
+
+// IPv4 is parsed by hand (it runs per request): it must accept exactly what inet_pton does.
+TEST(CidrSet, Ipv4ParsingAgreesWithInetPton) {
+  CidrSet any = make({"0.0.0.0/0"});
+  for (const char* text :
+       {"1.2.3.4",   "0.0.0.0",   "255.255.255.255", "10.0.0.1", "01.2.3.4",  "1.2.3.04",
+        "256.1.1.1", "1.2.3",     "1.2.3.4.",        ".1.2.3.4", "1..2.3",    " 1.2.3.4",
+        "1.2.3.4 ",  "1.2.3.4.5", "1234.1.1.1",      "1.2.3.-4", "1.2.3.0x4", "999.0.0.0",
+        "1.2.3.4/8", "00.0.0.0",  "0.0.0.00",        ""}) {
+    in_addr a;
+    bool valid = inet_pton(AF_INET, text, &a) == 1;
+    EXPECT_EQ(any.contains(text), valid) << "'" << text << "'";
+  }
+  CidrSet one = make({"192.168.7.9"});
+  EXPECT_TRUE(one.contains("192.168.7.9"));
+  EXPECT_FALSE(one.contains("192.168.7.90"));
 }
 
 TEST(CidrSet, RefusesMistakes) {
