@@ -1,6 +1,7 @@
 #include "filters/FilterContext.h"
 
 #include "filters/Filter.h"
+#include "http/Cookies.h"
 
 namespace portico::filters {
 
@@ -11,27 +12,7 @@ std::optional<std::string_view> FilterContext::header(std::string_view name) con
 }
 
 std::optional<std::string_view> FilterContext::cookie(std::string_view name) const {
-  // RFC 6265 §5.4: "name=value" pairs separated by "; " (be lenient about the spaces);
-  // several Cookie headers count as one list.
-  for (const http::Header& h : headers) {
-    if (!http::iequals(h.name, "cookie")) continue;
-    std::string_view rest = h.value;
-    while (!rest.empty()) {
-      size_t semi = rest.find(';');
-      std::string_view pair = rest.substr(0, semi);
-      rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
-      while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t')) pair.remove_prefix(1);
-      size_t eq = pair.find('=');
-      if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
-      std::string_view value = pair.substr(eq + 1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-        value.remove_suffix(1);
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-        value = value.substr(1, value.size() - 2);
-      return value;
-    }
-  }
-  return std::nullopt;
+  return http::find_cookie(headers, name);
 }
 
 redis::RedisError FilterContext::call_redis(redis::RedisClient& client,

@@ -1,5 +1,7 @@
 #include "upstream/HashKey.h"
 
+#include "http/Cookies.h"
+
 namespace portico::upstream {
 
 namespace {
@@ -37,23 +39,6 @@ std::optional<uint64_t> hash_nonempty(std::string_view value) {
   return hash_bytes(value);
 }
 
-// The value of cookie `name` in one Cookie header (`a=1; b=2`), if it is there.
-std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    size_t end = header.find(';');
-    std::string_view pair = header.substr(0, end);
-    header = end == std::string_view::npos ? std::string_view() : header.substr(end + 1);
-    size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) continue;  // not a name=value pair: ignore it
-    if (trim(pair.substr(0, eq)) != name) continue;
-    std::string_view value = trim(pair.substr(eq + 1));
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-      value = value.substr(1, value.size() - 2);
-    return value;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 uint64_t hash_bytes(std::string_view bytes) {
@@ -83,10 +68,7 @@ std::optional<uint64_t> request_hash(const config::HashKey& key, const RequestKe
     }
     case config::HashKey::Kind::Cookie:
       // A client may split its cookies over several Cookie lines (HTTP/2 gateways do).
-      for (const http::Header& h : request.headers) {
-        if (!http::iequals(h.name, "cookie")) continue;
-        if (auto value = find_cookie(h.value, key.name)) return hash_nonempty(*value);
-      }
+      if (auto value = http::find_cookie(request.headers, key.name)) return hash_nonempty(*value);
       return std::nullopt;
   }
   return std::nullopt;
