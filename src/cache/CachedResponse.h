@@ -85,6 +85,10 @@ std::shared_ptr<const CachedResponse> refreshed_by_304(const CachedResponse& sto
                                                        double heuristic_fraction,
                                                        int64_t heuristic_max);
 
+// A request's value of a field for Vary (VaryField::value): every line of that name
+// joined with ", ", whitespace around each value dropped; nullopt when absent.
+std::optional<std::string> normalized_field(std::span<const http::Header> headers,
+                                            std::string_view name);
 // Whether a request's fields select this stored variant (§4.1). Vary: * never does.
 bool vary_matches(const CachedResponse& stored, std::span<const http::Header> request_headers);
 // Whether two stored responses are the same variant (same fields and values), so a new
