@@ -91,9 +91,9 @@ class CacheStore {
  private:
   struct Shard;
   Shard& shard_for(std::string_view key);
-  // Evicts least recently used entries (this shard first, then the others) until
-  // `incoming` more bytes fit.
-  void make_room(Shard& first, uint64_t incoming);
+  // Evicts least recently used entries (this shard first, then the others), never `keep`,
+  // until the zone fits max_bytes. Called after an entry is added, with no lock held.
+  void make_room(Shard& first, const CachedResponse* keep);
 
   Limits limits_;
   StoreCounters counters_;

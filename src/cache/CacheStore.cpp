@@ -1,0 +1,244 @@
+#include "cache/CacheStore.h"
+
+#include <algorithm>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace portico::cache {
+namespace {
+
+constexpr size_t kShards = 16;
+
+// Transparent, so a lookup by string_view builds no std::string.
+struct KeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+template <typename V>
+using KeyMap = std::unordered_map<std::string, V, KeyHash, std::equal_to<>>;
+
+}  // namespace
+
+struct CacheStore::Shard {
+  struct Item {
+    // The key's string in `keys`: a node's key never moves while the node lives.
+    const std::string* key;
+    std::shared_ptr<const CachedResponse> entry;
+    // Taken once at insert so the bytes released are exactly the bytes added.
+    uint64_t size;
+  };
+  using ItemIt = std::list<Item>::iterator;
+
+  std::mutex mu;
+  std::list<Item> lru;               // front: most recently used
+  KeyMap<std::vector<ItemIt>> keys;  // each key's variants, oldest first
+  KeyMap<std::vector<FillWaiter*>> fills;
+
+  // Drops one entry of a key, and the key when it was the last. Returns its bytes.
+  uint64_t remove(ItemIt it) {
+    uint64_t size = it->size;
+    auto k = keys.find(*it->key);
+    std::erase(k->second, it);
+    if (k->second.empty()) keys.erase(k);
+    lru.erase(it);
+    return size;
+  }
+
+  // The least recently used entry other than `keep`, or lru.end().
+  ItemIt eviction_candidate(const CachedResponse* keep) {
+    if (lru.empty()) return lru.end();
+    auto it = std::prev(lru.end());
+    if (it->entry.get() != keep) return it;
+    return it == lru.begin() ? lru.end() : std::prev(it);
+  }
+};
+
+CacheStore::CacheStore(Limits limits)
+    : limits_(limits), shards_(std::make_unique<Shard[]>(kShards)) {}
+
+CacheStore::~CacheStore() = default;
+
+CacheStore::Shard& CacheStore::shard_for(std::string_view key) {
+  // The maps hash the same key again; the multiply spreads the bits the shard is chosen
+  // by, so keys that share a bucket pattern do not also share a shard.
+  uint64_t h = std::hash<std::string_view>{}(key)*0x9E3779B97F4A7C15ull;
+  return shards_[(h >> 32) % kShards];
+}
+
+std::shared_ptr<const CachedResponse> CacheStore::find(
+    std::string_view key, std::span<const http::Header> request_headers) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  auto k = s.keys.find(key);
+  if (k == s.keys.end()) return nullptr;
+  for (auto v = k->second.rbegin(); v != k->second.rend(); ++v) {
+    if (!vary_matches(*(*v)->entry, request_headers)) continue;
+    s.lru.splice(s.lru.begin(), s.lru, *v);
+    return (*v)->entry;
+  }
+  return nullptr;
+}
+
+bool CacheStore::insert(std::string_view key, std::shared_ptr<const CachedResponse> entry) {
+  if (!entry) return false;
+  const uint64_t size = entry->size();
+  if (size > limits_.max_object_bytes || size > limits_.max_bytes) return false;
+  const CachedResponse* added = entry.get();
+  Shard& s = shard_for(key);
+  {
+    std::lock_guard lock(s.mu);
+    auto k = s.keys.find(key);
+    if (k == s.keys.end()) k = s.keys.try_emplace(std::string(key)).first;
+    std::vector<Shard::ItemIt>& variants = k->second;
+    auto same = std::find_if(variants.begin(), variants.end(), [&](const Shard::ItemIt& it) {
+      return same_variant(*it->entry, *entry);
+    });
+    if (same != variants.end()) {
+      Shard::ItemIt old = *same;
+      variants.erase(same);
+      counters_.bytes -= old->size;
+      counters_.entries -= 1;
+      s.lru.erase(old);
+    }
+    // Reserved first so that nothing can throw once the entry is in the LRU.
+    variants.reserve(variants.size() + 1);
+    s.lru.push_front(Shard::Item{&k->first, std::move(entry), size});
+    variants.push_back(s.lru.begin());
+    counters_.bytes += size;
+    counters_.entries += 1;
+    counters_.inserts += 1;
+  }
+  // Added before room is made, not after: an insert then always trims what every insert
+  // that added before it left, so once concurrent inserts are over the zone fits.
+  if (counters_.bytes.load() > limits_.max_bytes) make_room(s, added);
+  return true;
+}
+
+void CacheStore::make_room(Shard& first, const CachedResponse* keep) {
+  const size_t start = static_cast<size_t>(&first - shards_.get());
+  for (;;) {
+    bool evicted = false;
+    for (size_t i = 0; i < kShards; ++i) {
+      if (counters_.bytes.load() <= limits_.max_bytes) return;
+      // One shard lock at a time: holding two would need a lock order across inserts.
+      Shard& s = shards_[(start + i) % kShards];
+      std::lock_guard lock(s.mu);
+      while (counters_.bytes.load() > limits_.max_bytes) {
+        auto victim = s.eviction_candidate(keep);
+        if (victim == s.lru.end()) break;
+        counters_.bytes -= s.remove(victim);
+        counters_.entries -= 1;
+        counters_.evictions += 1;
+        evicted = true;
+      }
+    }
+    // Nothing left but `keep`, which fits alone; any excess is a concurrent insert's to
+    // trim.
+    if (!evicted) return;
+  }
+}
+
+bool CacheStore::replace(std::string_view key, const CachedResponse* old,
+                         std::shared_ptr<const CachedResponse> updated) {
+  if (!updated || !old) return false;
+  const uint64_t size = updated->size();
+  // Keeping the stale entry is safe: it is revalidated again when next used.
+  if (size > limits_.max_object_bytes || size > limits_.max_bytes) return false;
+  const CachedResponse* added = updated.get();
+  Shard& s = shard_for(key);
+  {
+    std::lock_guard lock(s.mu);
+    auto k = s.keys.find(key);
+    if (k == s.keys.end()) return false;
+    auto v = std::find_if(k->second.begin(), k->second.end(),
+                          [&](const Shard::ItemIt& it) { return it->entry.get() == old; });
+    if (v == k->second.end()) return false;
+    Shard::ItemIt it = *v;
+    counters_.bytes -= it->size;
+    counters_.bytes += size;
+    it->entry = std::move(updated);
+    it->size = size;
+    s.lru.splice(s.lru.begin(), s.lru, it);
+  }
+  if (counters_.bytes.load() > limits_.max_bytes) make_room(s, added);
+  return true;
+}
+
+size_t CacheStore::purge(std::string_view key) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  auto k = s.keys.find(key);
+  if (k == s.keys.end()) return 0;
+  const size_t n = k->second.size();
+  for (Shard::ItemIt it : k->second) {
+    counters_.bytes -= it->size;
+    s.lru.erase(it);
+  }
+  s.keys.erase(k);
+  counters_.entries -= n;
+  counters_.purged += n;
+  return n;
+}
+
+size_t CacheStore::purge_prefix(std::string_view prefix) {
+  size_t total = 0;
+  for (size_t i = 0; i < kShards; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard lock(s.mu);
+    for (auto k = s.keys.begin(); k != s.keys.end();) {
+      if (!std::string_view(k->first).starts_with(prefix)) {
+        ++k;
+        continue;
+      }
+      const size_t n = k->second.size();
+      for (Shard::ItemIt it : k->second) {
+        counters_.bytes -= it->size;
+        s.lru.erase(it);
+      }
+      k = s.keys.erase(k);
+      counters_.entries -= n;
+      counters_.purged += n;
+      total += n;
+    }
+  }
+  return total;
+}
+
+CacheStore::Claim CacheStore::claim_fill(std::string_view key, FillWaiter* waiter,
+                                         size_t max_waiters) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  auto f = s.fills.find(key);
+  if (f == s.fills.end()) {
+    s.fills.try_emplace(std::string(key));
+    return Claim::Lead;
+  }
+  if (f->second.size() >= max_waiters) return Claim::Full;
+  f->second.push_back(waiter);
+  return Claim::Wait;
+}
+
+void CacheStore::cancel_wait(std::string_view key, FillWaiter* waiter) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  auto f = s.fills.find(key);
+  if (f == s.fills.end()) return;
+  std::erase(f->second, waiter);
+}
+
+void CacheStore::finish_fill(std::string_view key) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  auto f = s.fills.find(key);
+  if (f == s.fills.end()) return;
+  // Told under the lock, so a waiter that cancel_wait()s concurrently is either told
+  // before its cancel or never (FillWaiter's contract: it only posts to its own loop).
+  for (FillWaiter* w : f->second) w->fill_finished();
+  s.fills.erase(f);
+}
+
+}  // namespace portico::cache
