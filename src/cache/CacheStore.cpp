@@ -23,7 +23,8 @@ using KeyMap = std::unordered_map<std::string, V, KeyHash, std::equal_to<>>;
 
 }  // namespace
 
-struct CacheStore::Shard {
+// Aligned apart so that workers locking neighbouring shards do not share a cache line.
+struct alignas(64) CacheStore::Shard {
   struct Item {
     // The key's string in `keys`: a node's key never moves while the node lives.
     const std::string* key;

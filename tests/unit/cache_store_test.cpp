@@ -389,7 +389,7 @@ TEST(CacheStoreConcurrency, MixedOperationsKeepInvariants) {
   l.max_bytes = 40 * 1024;
   l.max_object_bytes = 8 * 1024;
   CacheStore store(l);
-  constexpr int kThreads = 4, kOps = 4000, kKeys = 24, kVariants = 3;
+  constexpr int kThreads = 4, kOps = 20000, kKeys = 24, kVariants = 3;
   auto key_of = [](int k) { return (k % 2 ? "/a/" : "/b/") + std::to_string(k); };
 
   struct Waited {
@@ -410,7 +410,7 @@ TEST(CacheStoreConcurrency, MixedOperationsKeepInvariants) {
         case 2:
           if (Entry e = store.find(key, req(v))) {
             // Read the shared entry while others may be evicting it.
-            EXPECT_EQ(e->body->size(), e->body->empty() ? 0 : e->body->size());
+            EXPECT_TRUE(e->body->empty() || e->body->back() == 'b');
             EXPECT_EQ(e->vary[0].value, v);
             if (rng() % 4 == 0) store.replace(key, e.get(), make_entry(v, rng() % 3000));
           }
