@@ -66,7 +66,8 @@ CacheStore::~CacheStore() = default;
 CacheStore::Shard& CacheStore::shard_for(std::string_view key) {
   // The maps hash the same key again; the multiply spreads the bits the shard is chosen
   // by, so keys that share a bucket pattern do not also share a shard.
-  uint64_t h = std::hash<std::string_view>{}(key)*0x9E3779B97F4A7C15ull;
+  const uint64_t hash = std::hash<std::string_view>{}(key);
+  const uint64_t h = hash * 0x9E3779B97F4A7C15ull;
   return shards_[(h >> 32) % kShards];
 }
 
