@@ -125,9 +125,9 @@ struct Seen {
   bool swr = false, sie = false;
 };
 
-// First occurrence wins (§4.2.1). An invalid value is `invalid`: 0 for max-age and
-// s-maxage (stale is the safe reading), absent for the directives that would relax
-// freshness or make it stricter only by the client's wish.
+// First occurrence wins (§4.2.1). An invalid value becomes `invalid`: 0 for max-age and
+// s-maxage (stale is the safe reading), absent for the rest, which are a client's
+// preferences or permissions to serve stale: a garbled one grants nothing.
 void set_delta(const Directive& d, bool& seen, int64_t& field, int64_t invalid) {
   if (seen) return;
   seen = true;
@@ -141,65 +141,48 @@ bool plain(const Directive& d) {
 
 void apply(const Directive& d, CacheControl& cc, Seen& seen) {
   const std::string_view n = d.name;
-  switch (n.size()) {
-    case 6:
-      // public with an argument or trailing text is malformed, and public only loosens
-      // what may be stored: ignored then.
-      if (iequals(n, "public") && plain(d)) cc.public_ = true;
-      return;
-    case 7:
-      if (iequals(n, "max-age")) set_delta(d, seen.max_age, cc.max_age, 0);
-      // private="field": a shared cache must not store any of it, so it is plain private.
-      else if (iequals(n, "private"))
-        cc.private_ = true;
-      return;
-    case 8:
-      if (iequals(n, "no-store"))
-        cc.no_store = true;
-      else if (iequals(n, "no-cache"))
-        cc.no_cache = true;  // no-cache="field" likewise
-      else if (iequals(n, "s-maxage"))
-        set_delta(d, seen.s_maxage, cc.s_maxage, 0);
-      return;
-    case 9:
-      if (iequals(n, "min-fresh"))
-        set_delta(d, seen.min_fresh, cc.min_fresh, CacheControl::kAbsent);
-      else if (iequals(n, "max-stale")) {
-        if (seen.max_stale) return;
-        if (plain(d)) {
-          seen.max_stale = true;
-          cc.max_stale = CacheControl::kAnyStale;
-        } else {
-          set_delta(d, seen.max_stale, cc.max_stale, CacheControl::kAbsent);
-        }
-      } else if (iequals(n, "immutable") && plain(d)) {
-        cc.immutable = true;
-      }
-      return;
-    case 12:
-      if (iequals(n, "no-transform")) cc.no_transform = true;
-      return;
-    case 14:
-      if (iequals(n, "only-if-cached"))
-        cc.only_if_cached = true;
-      else if (iequals(n, "stale-if-error"))
-        set_delta(d, seen.sie, cc.stale_if_error, CacheControl::kAbsent);
-      return;
-    case 15:
-      if (iequals(n, "must-revalidate"))
-        cc.must_revalidate = true;
-      else if (iequals(n, "must-understand"))
-        cc.must_understand = true;
-      return;
-    case 16:
-      if (iequals(n, "proxy-revalidate")) cc.proxy_revalidate = true;
-      return;
-    case 22:
-      if (iequals(n, "stale-while-revalidate"))
-        set_delta(d, seen.swr, cc.stale_while_revalidate, CacheControl::kAbsent);
-      return;
-    default:
-      return;
+  constexpr int64_t kAbsent = CacheControl::kAbsent;
+  if (iequals(n, "max-age")) {
+    set_delta(d, seen.max_age, cc.max_age, 0);
+  } else if (iequals(n, "s-maxage")) {
+    set_delta(d, seen.s_maxage, cc.s_maxage, 0);
+  } else if (iequals(n, "no-store")) {
+    cc.no_store = true;
+  } else if (iequals(n, "no-cache")) {
+    // no-cache="field" and private="field" qualify what a private cache may keep; a
+    // shared cache reads them as the unqualified directive.
+    cc.no_cache = true;
+  } else if (iequals(n, "private")) {
+    cc.private_ = true;
+  } else if (iequals(n, "public")) {
+    // With an argument or trailing text it is malformed, and public only loosens what
+    // may be stored: ignored then. The same for immutable.
+    if (plain(d)) cc.public_ = true;
+  } else if (iequals(n, "immutable")) {
+    if (plain(d)) cc.immutable = true;
+  } else if (iequals(n, "must-revalidate")) {
+    cc.must_revalidate = true;
+  } else if (iequals(n, "proxy-revalidate")) {
+    cc.proxy_revalidate = true;
+  } else if (iequals(n, "must-understand")) {
+    cc.must_understand = true;
+  } else if (iequals(n, "no-transform")) {
+    cc.no_transform = true;
+  } else if (iequals(n, "only-if-cached")) {
+    cc.only_if_cached = true;
+  } else if (iequals(n, "min-fresh")) {
+    set_delta(d, seen.min_fresh, cc.min_fresh, kAbsent);
+  } else if (iequals(n, "max-stale")) {
+    if (!seen.max_stale && plain(d)) {
+      seen.max_stale = true;
+      cc.max_stale = CacheControl::kAnyStale;
+    } else {
+      set_delta(d, seen.max_stale, cc.max_stale, kAbsent);
+    }
+  } else if (iequals(n, "stale-while-revalidate")) {
+    set_delta(d, seen.swr, cc.stale_while_revalidate, kAbsent);
+  } else if (iequals(n, "stale-if-error")) {
+    set_delta(d, seen.sie, cc.stale_if_error, kAbsent);
   }
 }
 
