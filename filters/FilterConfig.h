@@ -19,6 +19,7 @@ class PoolState;
 namespace portico::filters {
 
 struct CanaryRoute;
+class CacheZones;
 
 // Where a filter is being built.
 struct FilterSite {
@@ -34,6 +35,8 @@ struct FilterSite {
   std::function<int(std::string_view)> upstream_index;
   // Where canary filters list their routes for the admin API (null: nowhere).
   std::vector<CanaryRoute>* canary_routes = nullptr;
+  // Where cache filters list their zones (null: nowhere).
+  CacheZones* cache_zones = nullptr;
 };
 
 class FilterConfig {

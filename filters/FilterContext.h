@@ -17,6 +17,9 @@
 namespace portico::stats {
 struct RouteStats;
 }
+namespace portico::cache {
+struct CacheRoute;
+}
 
 namespace portico::filters {
 
@@ -106,6 +109,11 @@ class FilterContext final : public redis::ReplyHandler {
   // upstreams), or -1.
   int upstream = -1;
 
+  // ---- caching ----
+  // Set by the route's cache filter: the proxy looks the request up once the chain has let
+  // it through (proxy/DownstreamCache.cpp).
+  const cache::CacheRoute* cache = nullptr;
+
   // ---- the outcome, for on_done ----
   UpstreamOutcome outcome;
 
@@ -122,6 +130,7 @@ class FilterContext final : public redis::ReplyHandler {
     local_body_.clear();
     outcome = {};
     upstream = -1;
+    cache = nullptr;
     redis_client_ = nullptr;
     redis_ticket_ = {};
     paused_filter_ = nullptr;

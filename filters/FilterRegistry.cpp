@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "filters/cache/CacheConfig.h"
 #include "filters/canary/CanaryConfig.h"
 #include "filters/circuit_breaker/CircuitBreakerConfig.h"
 #include "filters/rate_limit/RateLimitConfig.h"
@@ -10,10 +11,11 @@ namespace portico::filters {
 
 namespace {
 
-constexpr std::array<FilterType, 3> kFilterTypes{{
+constexpr std::array<FilterType, 4> kFilterTypes{{
     {"rate_limit", parse_rate_limit},
     {"circuit_breaker", parse_circuit_breaker},
     {"canary", parse_canary},
+    {"cache", parse_cache},
 }};
 
 }  // namespace

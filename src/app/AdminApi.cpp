@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "admin/JsonWriter.h"
+#include "app/CacheApi.h"
 #include "app/CanaryApi.h"
 #include "app/ConfigJson.h"
 #include "app/FlagsApi.h"
@@ -160,6 +161,8 @@ AdminResponse handle_admin_request(AdminTarget& target, const admin::AdminReques
     return req.method == "POST" ? reload_page(target) : admin::method_not_allowed("POST");
   if (req.path == "/-/canary" || req.path.starts_with("/-/canary/"))
     return handle_canary_request(target.runtime(), req, req.path.substr(9));
+  if (req.path == "/-/cache" || req.path.starts_with("/-/cache/"))
+    return handle_cache_request(target.runtime(), req, req.path.substr(8));
   if (is_flags_path(req.path)) return handle_flags_request(target, req);
   if (req.path == "/-/healthz" || req.path == "/-/ready" || req.path == "/-/config" ||
       req.path == "/-/upstreams" || req.path == "/-/metrics") {
@@ -178,7 +181,7 @@ AdminResponse handle_admin_request(AdminTarget& target, const admin::AdminReques
   }
   return admin::json_error(404,
                            "no such admin path; see /-/healthz, /-/ready, /-/config, /-/upstreams, "
-                           "/-/metrics, /-/reload, /-/canary, /-/flags");
+                           "/-/metrics, /-/reload, /-/canary, /-/flags, /-/cache");
 }
 
 }  // namespace portico::app

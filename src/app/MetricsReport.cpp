@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "app/CacheMetrics.h"
 #include "app/CanaryMetrics.h"
 #include "app/FlagMetrics.h"
 #include "filters/circuit_breaker/CircuitBreakerState.h"
@@ -163,6 +164,7 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
   }
   write_breakers(out, runtime);
   write_canary_metrics(out, runtime);
+  write_cache_metrics(out, runtime);
   write_flag_metrics(out, workers);
   out.family("portico_rate_limit_redis_errors_total", "counter",
              "Rate-limit decisions Redis could not make (down, slow, refused), which the "

@@ -1,6 +1,7 @@
 #include "cache/CacheStore.h"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <list>
 #include <mutex>
@@ -11,6 +12,13 @@ namespace portico::cache {
 namespace {
 
 constexpr size_t kShards = 16;
+
+// When an entry was last used, for eviction across shards: the steady clock, which every
+// thread reads without writing anything shared (a global use counter would bounce one
+// cache line between workers on every hit).
+uint64_t now_ns() {
+  return uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+}
 
 // Transparent, so a lookup by string_view builds no std::string.
 struct KeyHash {
@@ -31,6 +39,7 @@ struct alignas(64) CacheStore::Shard {
     std::shared_ptr<const CachedResponse> entry;
     // Taken once at insert so the bytes released are exactly the bytes added.
     uint64_t size;
+    uint64_t used_ns;
   };
   using ItemIt = std::list<Item>::iterator;
 
@@ -79,6 +88,7 @@ std::shared_ptr<const CachedResponse> CacheStore::find(
   if (k == s.keys.end()) return nullptr;
   for (auto v = k->second.rbegin(); v != k->second.rend(); ++v) {
     if (!vary_matches(*(*v)->entry, request_headers)) continue;
+    (*v)->used_ns = now_ns();
     s.lru.splice(s.lru.begin(), s.lru, *v);
     return (*v)->entry;
   }
@@ -108,7 +118,7 @@ bool CacheStore::insert(std::string_view key, std::shared_ptr<const CachedRespon
     }
     // Reserved first so that nothing can throw once the entry is in the LRU.
     variants.reserve(variants.size() + 1);
-    s.lru.push_front(Shard::Item{&k->first, std::move(entry), size});
+    s.lru.push_front(Shard::Item{&k->first, std::move(entry), size, now_ns()});
     variants.push_back(s.lru.begin());
     counters_.bytes += size;
     counters_.entries += 1;
@@ -116,31 +126,36 @@ bool CacheStore::insert(std::string_view key, std::shared_ptr<const CachedRespon
   }
   // Added before room is made, not after: an insert then always trims what every insert
   // that added before it left, so once concurrent inserts are over the zone fits.
-  if (counters_.bytes.load() > limits_.max_bytes) make_room(s, added);
+  if (counters_.bytes.load() > limits_.max_bytes) make_room(added);
   return true;
 }
 
-void CacheStore::make_room(Shard& first, const CachedResponse* keep) {
-  const size_t start = static_cast<size_t>(&first - shards_.get());
-  for (;;) {
-    bool evicted = false;
+void CacheStore::make_room(const CachedResponse* keep) {
+  // Least recently used across the zone, not per shard: each round evicts the oldest of
+  // the shards' least recently used entries. Eviction is rare next to lookups, so it pays
+  // the scan; lookups touch only their own shard.
+  while (counters_.bytes.load() > limits_.max_bytes) {
+    Shard* oldest = nullptr;
+    uint64_t oldest_ns = UINT64_MAX;
     for (size_t i = 0; i < kShards; ++i) {
-      if (counters_.bytes.load() <= limits_.max_bytes) return;
       // One shard lock at a time: holding two would need a lock order across inserts.
-      Shard& s = shards_[(start + i) % kShards];
+      Shard& s = shards_[i];
       std::lock_guard lock(s.mu);
-      while (counters_.bytes.load() > limits_.max_bytes) {
-        auto victim = s.eviction_candidate(keep);
-        if (victim == s.lru.end()) break;
-        counters_.bytes -= s.remove(victim);
-        counters_.entries -= 1;
-        counters_.evictions += 1;
-        evicted = true;
+      auto victim = s.eviction_candidate(keep);
+      if (victim != s.lru.end() && victim->used_ns < oldest_ns) {
+        oldest = &s;
+        oldest_ns = victim->used_ns;
       }
     }
     // Nothing left but `keep`, which fits alone; any excess is a concurrent insert's to
     // trim.
-    if (!evicted) return;
+    if (!oldest) return;
+    std::lock_guard lock(oldest->mu);
+    auto victim = oldest->eviction_candidate(keep);
+    if (victim == oldest->lru.end() || victim->used_ns != oldest_ns) continue;  // used meanwhile
+    counters_.bytes -= oldest->remove(victim);
+    counters_.entries -= 1;
+    counters_.evictions += 1;
   }
 }
 
@@ -164,9 +179,10 @@ bool CacheStore::replace(std::string_view key, const CachedResponse* old,
     counters_.bytes += size;
     it->entry = std::move(updated);
     it->size = size;
+    it->used_ns = now_ns();
     s.lru.splice(s.lru.begin(), s.lru, it);
   }
-  if (counters_.bytes.load() > limits_.max_bytes) make_room(s, added);
+  if (counters_.bytes.load() > limits_.max_bytes) make_room(added);
   return true;
 }
 

@@ -36,7 +36,7 @@ struct StoreCounters {
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> evictions{0};  // entries dropped for room (not purges, not replacements)
   std::atomic<uint64_t> inserts{0};
-  std::atomic<uint64_t> purged{0};     // entries removed by purge and invalidation
+  std::atomic<uint64_t> purged{0};  // entries removed by purge and invalidation
 };
 
 class CacheStore {
@@ -91,9 +91,9 @@ class CacheStore {
  private:
   struct Shard;
   Shard& shard_for(std::string_view key);
-  // Evicts least recently used entries (this shard first, then the others), never `keep`,
-  // until the zone fits max_bytes. Called after an entry is added, with no lock held.
-  void make_room(Shard& first, const CachedResponse* keep);
+  // Evicts the zone's least recently used entries, never `keep`, until it fits max_bytes.
+  // Called after an entry is added, with no lock held.
+  void make_room(const CachedResponse* keep);
 
   Limits limits_;
   StoreCounters counters_;

@@ -524,6 +524,12 @@ class Loader : public YamlReader {
                   "canary picks");
         }
       }
+      // A hit is answered once every filter has let the request through: nothing after it.
+      if (std::any_of(specs.begin(), specs.end(),
+                      [](const FilterSpec& before) { return before.name == "cache"; }))
+        error(e.key_pos, e.value.path,
+              "'cache' must be the last filter of a route (a hit answers once every other "
+              "filter has let the request through)");
       auto config = type->parse(*this, e.value);
       if (!config) continue;
       std::string identity = e.key + " ";

@@ -86,7 +86,8 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runti
             .pool = cr.upstream >= 0 ? rt->pools_[size_t(cr.upstream)].get() : nullptr,
             .states = &rt->filter_states_,
             .upstream_index = [&rt](std::string_view name) { return rt->upstream_index(name); },
-            .canary_routes = &rt->canary_routes_};
+            .canary_routes = &rt->canary_routes_,
+            .cache_zones = &rt->cache_zones_};
         try {
           chain.push_back(spec.config->build(site));
         } catch (const std::invalid_argument& e) {

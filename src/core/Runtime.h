@@ -10,6 +10,7 @@
 #include "config/Config.h"
 #include "filters/FilterChain.h"
 #include "filters/FilterStates.h"
+#include "filters/cache/CacheZones.h"
 #include "filters/canary/CanaryRoutes.h"
 #include "flags/FlagSet.h"
 #include "router/Router.h"
@@ -54,6 +55,8 @@ class Runtime {
   const upstream::BalancerPlan& balancer_plan(size_t i) const { return *plans_[i]; }
   // The routes with a canary split, and their live state (the admin API changes it).
   const filters::CanaryRoutes& canary_routes() const { return canary_routes_; }
+  // The cache zones the config's routes store in (the admin API purges them).
+  const filters::CacheZones& cache_zones() const { return cache_zones_; }
   // The index of the upstream or listener with this name, or -1.
   int upstream_index(std::string_view name) const;
   const CompiledListener* listener(std::string_view name) const;
@@ -70,6 +73,7 @@ class Runtime {
   // Filters' shared state by identity; refers to the previous config's only while building.
   filters::FilterStates filter_states_;
   filters::CanaryRoutes canary_routes_;
+  filters::CacheZones cache_zones_;
   flags::FlagSet flags_;  // after filter_states_, which holds the flags' states too
 };
 

@@ -26,6 +26,10 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime,
   release_check_ = std::make_unique<uv_check_t>();
   uv_check_init(&loop_, release_check_.get());
   release_check_->data = this;
+  cache_wake_ = std::make_unique<uv_async_t>();
+  uv_async_init(&loop_, cache_wake_.get(),
+                [](uv_async_t* a) { static_cast<Worker*>(a->data)->wake_cache_waiters(); });
+  cache_wake_->data = this;
   upstream_wake_ = std::make_unique<uv_async_t>();
   uv_async_init(&loop_, upstream_wake_.get(), [](uv_async_t* a) {
     auto& runtimes = static_cast<Worker*>(a->data)->runtimes_;
@@ -227,6 +231,39 @@ void Worker::begin_drain() {
   finish_if_drained();
 }
 
+uint64_t Worker::add_cache_waiter(proxy::DownstreamConn* conn) {
+  uint64_t id = ++next_cache_waiter_;
+  cache_waiters_.emplace(id, conn);
+  return id;
+}
+
+void Worker::remove_cache_waiter(uint64_t id) {
+  cache_waiters_.erase(id);
+}
+
+void Worker::post_cache_wakeup(uint64_t id) {
+  std::lock_guard lock(cache_wake_mutex_);
+  if (cache_wake_closed_) return;
+  cache_wakeups_.push_back(id);
+  uv_async_send(cache_wake_.get());
+}
+
+void Worker::wake_cache_waiters() {
+  std::vector<uint64_t> ids;
+  {
+    std::lock_guard lock(cache_wake_mutex_);
+    ids.swap(cache_wakeups_);
+  }
+  for (uint64_t id : ids) {
+    // A request that stopped waiting meanwhile (timed out, closed) is no longer listed.
+    auto it = cache_waiters_.find(id);
+    if (it == cache_waiters_.end()) continue;
+    proxy::DownstreamConn* conn = it->second;
+    cache_waiters_.erase(it);
+    conn->cache_fill_finished();
+  }
+}
+
 void Worker::finish_if_drained() {
   if (finished_ || !connections_.empty()) return;
   finished_ = true;
@@ -234,6 +271,11 @@ void Worker::finish_if_drained() {
   close_owned(drain_timer_);
   close_owned(stop_async_);
   close_owned(reload_async_);
+  {
+    std::lock_guard lock(cache_wake_mutex_);
+    cache_wake_closed_ = true;
+  }
+  close_owned(cache_wake_);
   released_.clear();
   close_owned(release_check_);
   // With every client gone no retired runtime is in use; this closes idle upstream

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/BufferPool.h"
@@ -93,6 +94,14 @@ class Worker final : public filters::WorkerServices {
   }
   uint64_t random() override { return trace_ids_.next(); }
 
+  // Request collapsing (CacheStore): a request that waits for another's fill registers
+  // here and gets an id; the filling request's thread posts that id back when the fill is
+  // over, and this worker resumes the request if it still waits.
+  uint64_t add_cache_waiter(proxy::DownstreamConn* conn);
+  void remove_cache_waiter(uint64_t id);
+  // Thread-safe.
+  void post_cache_wakeup(uint64_t id);
+
  private:
   struct Reload {
     std::shared_ptr<const Runtime> runtime;
@@ -107,6 +116,7 @@ class Worker final : public filters::WorkerServices {
   void switch_to(Reload& reload);
   void begin_drain();
   void finish_if_drained();
+  void wake_cache_waiters();
 
   unsigned index_;
   uv_loop_t loop_;
@@ -125,6 +135,12 @@ class Worker final : public filters::WorkerServices {
   std::unique_ptr<uv_async_t> stop_async_;
   std::unique_ptr<uv_async_t> upstream_wake_;  // see PoolState::subscribe
   std::unique_ptr<uv_async_t> reload_async_;
+  std::unique_ptr<uv_async_t> cache_wake_;
+  std::mutex cache_wake_mutex_;
+  std::vector<uint64_t> cache_wakeups_;  // guarded by cache_wake_mutex_
+  bool cache_wake_closed_ = false;       // guarded by cache_wake_mutex_
+  std::unordered_map<uint64_t, proxy::DownstreamConn*> cache_waiters_;
+  uint64_t next_cache_waiter_ = 0;
   std::unique_ptr<uv_check_t> release_check_;  // runs once per loop turn while needed
   std::vector<std::shared_ptr<WorkerRuntime>> released_;
   std::mutex reload_mutex_;

@@ -30,7 +30,8 @@ struct UpstreamRequest {
   // configured one): every client line of such a name is dropped, so a client cannot
   // forge it; so is one that differs only by '_' for '-' ("x_portico_flags"), which CGI-
   // style servers read as the same field. "" drops nothing.
-  std::array<std::string_view, 2> drop_headers{};
+  // Also the client's conditionals when the cache fetches (CacheExchange).
+  std::array<std::string_view, 4> drop_headers{};
   // Whole "Name: value\r\n" lines added after Portico's other fields, before traceparent.
   std::string_view added_lines;
 };

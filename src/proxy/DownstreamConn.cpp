@@ -162,7 +162,11 @@ bool DownstreamConn::head_in_progress() const {
 }
 
 bool DownstreamConn::holds_head() const {
-  return ex_ && ex_->filter.paused();
+  // A paused filter and a request waiting for a cache fill resume from the head; a cache
+  // miss needs the request's fields again for the stored response's Vary.
+  return ex_ && (ex_->filter.paused() || ex_->cache.waiting ||
+                 ex_->cache.mode == CacheExchange::Mode::Miss ||
+                 ex_->cache.mode == CacheExchange::Mode::Revalidate);
 }
 
 void DownstreamConn::settle_buffer() {
@@ -481,6 +485,7 @@ void DownstreamConn::forward_request() {
   Exchange& ex = *ex_;
   const config::Route* route = ex.route->route;
   if (route->respond) return respond_route();
+  if (ex.filter.cache && cache_lookup()) return;
   char* base = in_.data();
   const auto& headers = ex.head.headers();
   std::string_view method = ex.head.method(base);
@@ -531,16 +536,27 @@ void DownstreamConn::forward_request() {
     flags::write_flags_header(ex.flags_line, flags_header, runtime_->runtime().flags(),
                               ex.flags.all());
   }
-  http::UpstreamRequest req{.method = method,
-                            .target = target,
-                            .host = send_host,
-                            .original_host = host,
-                            .client_ip = std::string_view(client_ip_, client_ip_len_),
-                            .request_id = new_id,
-                            .traceparent = {ex.traceparent.data(), ex.traceparent.size()},
-                            .drop_tracestate = !trace_continued,
-                            .drop_headers = {config::Config::kDefaultFlagsHeader, flags_header},
-                            .added_lines = ex.flags_line};
+  // A miss asks for the whole response (it is stored), a revalidation with the stored
+  // validators: the client's own conditionals are answered by the cache.
+  bool cache_fetch = ex.cache.mode == CacheExchange::Mode::Miss ||
+                     ex.cache.mode == CacheExchange::Mode::Revalidate;
+  std::string_view added_lines = ex.flags_line;
+  if (!ex.cache.upstream_lines.empty()) {
+    ex.cache.upstream_lines.insert(0, ex.flags_line);
+    added_lines = ex.cache.upstream_lines;
+  }
+  http::UpstreamRequest req{
+      .method = method,
+      .target = target,
+      .host = send_host,
+      .original_host = host,
+      .client_ip = std::string_view(client_ip_, client_ip_len_),
+      .request_id = new_id,
+      .traceparent = {ex.traceparent.data(), ex.traceparent.size()},
+      .drop_tracestate = !trace_continued,
+      .drop_headers = {config::Config::kDefaultFlagsHeader, flags_header,
+                       cache_fetch ? "if-none-match" : "", cache_fetch ? "if-modified-since" : ""},
+      .added_lines = added_lines};
   http::write_upstream_request_head(ex.upstream_head, req, headers, ex.conn);
   // Portico's own time: validating, routing, filters, picking and building the upstream head.
   ex.overhead_ns += uv_hrtime() - ex.phase_ns;
@@ -720,6 +736,10 @@ void DownstreamConn::respond_unavailable(const char* why, bool overloaded) {
   if (ex.filter.outcome.kind == filters::UpstreamOutcome::Kind::None)
     ex.filter.outcome = {filters::UpstreamOutcome::Kind::Unavailable, 503};
   end_attempt();
+  if (cache_serve_stale_on_error()) {
+    pump();
+    return;
+  }
   respond_local(503, ex.has_body && !ex.request_complete);
   pump();  // a bodiless request completes (and the exchange ends) once parsing resumes
 }
@@ -823,6 +843,10 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head, st
       pump();
       return;
     }
+    if (ex.filter.cache && cache_on_response_head(*head, complete)) {
+      pump();
+      return;
+    }
     ex.route->filters.run_response(ex.filter, head->status);
     http::ClientResponse r{head->status,        head->reason, close,
                            ex.http10 && !close, dechunk,      ex.filter.response_headers()};
@@ -833,6 +857,7 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head, st
     bufs[n++] = uv_buf_init(const_cast<char*>(body.data()), unsigned(body.size()));
     if (!ex.route->filters.empty()) ex.route->filters.run_body(ex.filter, body);
   }
+  if (ex.cache.fill.active()) cache_on_body(body, complete);
   if (complete) {
     ex.response_complete = true;
     ex.total_timer.cancel();
@@ -897,6 +922,10 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
   bool timeout =
       failure == upstream::Failure::ConnectTimeout || failure == upstream::Failure::ResponseTimeout;
   end_attempt();
+  if (cache_serve_stale_on_error()) {
+    pump();
+    return;
+  }
   // The connection stays usable unless a request body is still arriving.
   respond_local(timeout ? 504 : 502, ex.has_body && !ex.request_complete);
   pump();  // a bodiless request completes (and the exchange ends) once parsing resumes
@@ -916,6 +945,7 @@ bool DownstreamConn::must_close_after_local_answer() const {
 
 void DownstreamConn::respond_local(int status, bool close, std::string_view body) {
   Exchange& ex = *ex_;
+  cache_stop_waiting();  // answered meanwhile (a 408)
   if (close || must_close_after_local_answer()) close_after_ = true;
   std::string text;
   if (body.empty()) {
@@ -1043,6 +1073,7 @@ void DownstreamConn::finish_exchange() {
   }
   detach_upstream(false);
   release_upstream_accounting();
+  cache_end();
   bool close = close_after_ || !ex.keep_alive || !ex.request_complete || worker_.draining();
   worker_.return_exchange(std::move(ex_));
   body_flowing_ = false;
@@ -1094,6 +1125,12 @@ void DownstreamConn::on_timeout(int tag) {
     case kTotalTimeout:
       on_total_timeout();
       break;
+    case kCacheWaitTimeout:
+      // The fill took longer than collapse.timeout: this request asks the upstream itself.
+      if (!ex_ || !ex_->cache.waiting) break;
+      cache_stop_waiting();
+      cache_resume();
+      break;
     case kSendTimeout:
       // A reset, not a FIN queued behind data the client will never read.
       spdlog::info("client {}: not reading its response for idle_timeout; resetting",
@@ -1120,7 +1157,7 @@ void DownstreamConn::on_total_timeout() {
   ex.queue_timer.cancel();
   detach_upstream(true);
   end_attempt();
-  respond_local(504, ex.has_body && !ex.request_complete);
+  if (!cache_serve_stale_on_error()) respond_local(504, ex.has_body && !ex.request_complete);
   pump();
 }
 
@@ -1147,6 +1184,7 @@ void DownstreamConn::close() {
     }
     detach_upstream(true);
     release_upstream_accounting();
+    cache_end();
     worker_.return_exchange(std::move(ex_));
   }
   reading_ = false;

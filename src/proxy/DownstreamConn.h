@@ -71,6 +71,8 @@ class DownstreamConn final : public core::TransportEvents,
   bool on_connection_slot() override;
   // filters::FilterHost
   void resume_filters(filters::Verdict verdict) override;
+  // The cache fill this request waited for is over (Worker::post_cache_wakeup).
+  void cache_fill_finished();
 
  private:
   enum Tag {
@@ -79,7 +81,8 @@ class DownstreamConn final : public core::TransportEvents,
     kBodyTimeout,
     kSendTimeout,
     kQueueTimeout,
-    kTotalTimeout
+    kTotalTimeout,
+    kCacheWaitTimeout
   };
   enum class Pause { None, HeadDone, MessageDone };
 
@@ -130,6 +133,24 @@ class DownstreamConn final : public core::TransportEvents,
   // This connection's listener in `rt`, or nullptr when `rt` no longer has it.
   const core::CompiledListener* same_listener_in(const core::Runtime& rt) const;
   void use_listener(const core::CompiledListener& listener);
+  // ---- the cache phase (DownstreamCache.cpp) ----
+  // Looks the request up; true when that answered it (or it waits for another's fill).
+  bool cache_lookup();
+  void cache_wait();
+  void cache_stop_waiting();
+  void cache_resume();
+  void cache_serve(std::shared_ptr<const cache::CachedResponse> entry, cache::CacheResult result,
+                   int64_t age);
+  void add_cache_status();
+  // The upstream's head: true when the cache answered instead (a 304 refreshed the stored
+  // response, or stale-if-error); else it may have started storing the response.
+  bool cache_on_response_head(const upstream::ResponseHead& head, bool complete);
+  void cache_on_body(std::string_view body, bool complete);
+  void cache_invalidate(const upstream::ResponseHead& head);
+  // The upstream failed: answers with the stored response if stale-if-error allows.
+  bool cache_serve_stale_on_error();
+  void cache_end();
+
   // The exchange's route statistics (and proxy overhead); once per exchange.
   void record_stats(const Exchange& ex, uint64_t duration_us);
 

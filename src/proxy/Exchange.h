@@ -16,6 +16,7 @@
 #include "http/ConnectionTokens.h"
 #include "http/HeadCollector.h"
 #include "http/TraceContext.h"
+#include "proxy/CacheExchange.h"
 
 namespace portico::upstream {
 class EndpointPool;
@@ -55,12 +56,14 @@ struct Exchange {
     retried = up_request_done = false;
     flags.reset();
     flags_line.clear();
+    cache.reset();
   }
 
   // Heap bytes held by reusable capacity.
   size_t footprint() const {
     return head.footprint() + method.capacity() + target.capacity() + upstream_head.capacity() +
-           response_head.capacity() + filter.footprint() + flags_line.capacity();
+           response_head.capacity() + filter.footprint() + flags_line.capacity() +
+           cache.key.capacity() + cache.upstream_lines.capacity();
   }
 
   http::HeadCollector head;
@@ -100,6 +103,7 @@ struct Exchange {
   filters::FilterContext filter;  // the route's filters' view of this request
   flags::FlagDecisions flags;     // the config's flags, decided for this request on demand
   std::string flags_line;         // "x-portico-flags: a, b\r\n" for the upstream, or ""
+  CacheExchange cache;            // the route's cache, when it has one
   bool keep_alive = false;        // the client wants the connection kept
   bool http10 = false;
   bool has_body = false;

@@ -187,6 +187,28 @@ TEST(CacheStore, EvictsFromOtherKeysWhenItsOwnCannotMakeRoom) {
   EXPECT_EQ(store.counters().bytes, 2 * entry_size());
 }
 
+// Keys spread over every shard: the entry evicted is the zone's least recently used, not
+// the inserting shard's.
+TEST(CacheStore, EvictionIsLeastRecentlyUsedAcrossShards) {
+  constexpr int kKeys = 48;
+  CacheStore store(limits_for(kKeys));
+  for (int i = 0; i < kKeys; ++i)
+    ASSERT_TRUE(store.insert("/k" + std::to_string(i), make_entry("1")));
+  // Use them in another order: odd keys first, then even ones.
+  std::vector<int> order;
+  for (int i = 1; i < kKeys; i += 2) order.push_back(i);
+  for (int i = 0; i < kKeys; i += 2) order.push_back(i);
+  for (int i : order) ASSERT_NE(store.find("/k" + std::to_string(i), req("1")), nullptr);
+  // Each new key evicts the oldest in use order, wherever its shard is.
+  for (int n = 0; n < kKeys / 2; ++n) {
+    ASSERT_TRUE(store.insert("/new" + std::to_string(n), make_entry("1")));
+    EXPECT_EQ(store.find("/k" + std::to_string(order[size_t(n)]), req("1")), nullptr) << n;
+  }
+  for (size_t n = kKeys / 2; n < order.size(); ++n)
+    EXPECT_NE(store.find("/k" + std::to_string(order[n]), req("1")), nullptr) << n;
+  EXPECT_EQ(store.counters().evictions, uint64_t(kKeys / 2));
+}
+
 TEST(CacheStore, NeverExceedsMaxBytes) {
   CacheStore::Limits l;
   l.max_bytes = 20000;

@@ -72,7 +72,7 @@ TEST(FilterConfig, TheSameSettingsWrittenDifferentlyHaveTheSameIdentity) {
 TEST(FilterConfig, UnknownFilterNamesTheKnownOnes) {
   EXPECT_EQ(only_error(with_filters("          - rate_limiter: { rate: 1/s }\n")),
             "test.yaml:8:13: listeners[0].routes[0].filters[0].rate_limiter: unknown filter "
-            "'rate_limiter' (expected one of: rate_limit, circuit_breaker, canary)");
+            "'rate_limiter' (expected one of: rate_limit, circuit_breaker, canary, cache)");
 }
 
 TEST(FilterConfig, EachEntryIsAOneKeyMapping) {

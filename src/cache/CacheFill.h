@@ -1,0 +1,54 @@
+// A response on its way into the store: the entry is built from the head, the body is
+// appended (de-chunked) as it streams past, and the whole is inserted once complete. A
+// body that outgrows max_object_bytes, or framing that makes no sense, abandons it.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "cache/CachePolicy.h"
+#include "cache/CacheStore.h"
+#include "cache/CacheZone.h"
+#include "cache/CachedResponse.h"
+#include "http/ChunkedDecoder.h"
+
+namespace portico::cache {
+
+struct ResponseHeadView {
+  int status = 200;
+  std::string_view reason;
+  std::span<const http::Header> headers;
+  bool chunked = false;
+};
+
+class CacheFill {
+ public:
+  // Starts storing the response when it may be stored; otherwise returns why not.
+  const char* begin(const CacheRoute& route, const RequestFacts& request,
+                    std::span<const http::Header> request_headers, const ResponseHeadView& head,
+                    ExchangeTimes times);
+  bool active() const { return entry_ != nullptr; }
+  // Body bytes as received (still chunked when the response is); abandons the fill when
+  // they do not fit.
+  void add(std::string_view raw, uint64_t max_object_bytes);
+  // The response is complete: stores it under `key` (when nothing abandoned it).
+  void finish(CacheStore& store, std::string_view key);
+  void reset();
+
+ private:
+  std::shared_ptr<const CachedResponse> entry_;
+  std::shared_ptr<std::string> body_;
+  bool chunked_ = false;
+  http::ChunkedDecoder decoder_;
+};
+
+// A 304 answered a revalidation of `stored`: the refreshed entry, put in its place.
+std::shared_ptr<const CachedResponse> store_refreshed(CacheStore& store, std::string_view key,
+                                                      const CachedResponse& stored,
+                                                      const CacheRoute& route,
+                                                      std::span<const http::Header> not_modified,
+                                                      ExchangeTimes times);
+
+}  // namespace portico::cache

@@ -1,0 +1,91 @@
+#include "http/ChunkedDecoder.h"
+
+#include <algorithm>
+
+namespace portico::http {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool ChunkedDecoder::feed(std::string_view raw, std::string& out) {
+  size_t i = 0;
+  while (i < raw.size()) {
+    char c = raw[i];
+    switch (state_) {
+      case State::Size: {
+        int v = hex_value(c);
+        if (v >= 0) {
+          // 15 hex digits is far beyond any body a cache stores.
+          if (++digits_ > 15) return (state_ = State::Failed), false;
+          remaining_ = remaining_ * 16 + uint64_t(v);
+        } else if (digits_ == 0) {
+          return (state_ = State::Failed), false;
+        } else if (c == '\r') {
+          state_ = State::SizeLf;
+        } else if (c == ';' || c == ' ' || c == '\t') {
+          state_ = State::Extension;
+        } else {
+          return (state_ = State::Failed), false;
+        }
+        ++i;
+        break;
+      }
+      case State::Extension:
+        if (c == '\r') state_ = State::SizeLf;
+        ++i;
+        break;
+      case State::SizeLf:
+        if (c != '\n') return (state_ = State::Failed), false;
+        ++i;
+        digits_ = 0;
+        state_ = remaining_ == 0 ? State::Trailer : State::Data;
+        break;
+      case State::Data: {
+        size_t n = size_t(std::min<uint64_t>(remaining_, raw.size() - i));
+        out.append(raw.substr(i, n));
+        i += n;
+        remaining_ -= n;
+        if (remaining_ == 0) state_ = State::DataCr;
+        break;
+      }
+      case State::DataCr:
+        if (c != '\r') return (state_ = State::Failed), false;
+        state_ = State::DataLf;
+        ++i;
+        break;
+      case State::DataLf:
+        if (c != '\n') return (state_ = State::Failed), false;
+        state_ = State::Size;
+        ++i;
+        break;
+      case State::Trailer:  // at the start of a trailer line, or the final empty one
+        state_ = c == '\r' ? State::FinalLf : State::TrailerLine;
+        ++i;
+        break;
+      case State::TrailerLine:
+        if (c == '\n') state_ = State::Trailer;
+        ++i;
+        break;
+      case State::FinalLf:
+        if (c != '\n') return (state_ = State::Failed), false;
+        state_ = State::Done;
+        ++i;
+        break;
+      case State::Done:
+        return true;  // bytes after the message belong to no body
+      case State::Failed:
+        return false;
+    }
+  }
+  return state_ != State::Failed;
+}
+
+}  // namespace portico::http
