@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/UvClose.h"
+#include "proxy/CacheRefresh.h"
 #include "proxy/DownstreamConn.h"
 #include "proxy/Exchange.h"
 
@@ -206,6 +207,7 @@ void Worker::begin_drain() {
   draining_ = true;
   for (auto& l : listeners_) l->close();
   listeners_.clear();
+  while (proxy::CacheRefresh* r = refreshes_.front()) r->abort();
   // Idle connections close now; busy ones close after their current response.
   for (proxy::DownstreamConn* c = connections_.front(); c;) {
     proxy::DownstreamConn* next = connections_.next(c);
@@ -239,6 +241,14 @@ uint64_t Worker::add_cache_waiter(proxy::DownstreamConn* conn) {
 
 void Worker::remove_cache_waiter(uint64_t id) {
   cache_waiters_.erase(id);
+}
+
+void Worker::refresh_started(proxy::CacheRefresh* refresh) {
+  refreshes_.push_back(refresh);
+}
+
+void Worker::refresh_ended(proxy::CacheRefresh* refresh) {
+  refreshes_.remove(refresh);
 }
 
 void Worker::post_cache_wakeup(uint64_t id) {

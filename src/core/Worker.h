@@ -31,6 +31,7 @@
 #include "upstream/WorkerUpstream.h"
 
 namespace portico::proxy {
+class CacheRefresh;
 class DownstreamConn;
 struct Exchange;
 }  // namespace portico::proxy
@@ -101,6 +102,9 @@ class Worker final : public filters::WorkerServices {
   void remove_cache_waiter(uint64_t id);
   // Thread-safe.
   void post_cache_wakeup(uint64_t id);
+  // Background refreshes (stale-while-revalidate) in flight: a drain stops them.
+  void refresh_started(proxy::CacheRefresh* refresh);
+  void refresh_ended(proxy::CacheRefresh* refresh);
 
  private:
   struct Reload {
@@ -132,6 +136,7 @@ class Worker final : public filters::WorkerServices {
   std::shared_ptr<WorkerRuntime> current_;
   std::vector<std::unique_ptr<proxy::Exchange>> free_exchanges_;
   IntrusiveList<proxy::DownstreamConn> connections_;
+  IntrusiveList<proxy::CacheRefresh> refreshes_;
   std::unique_ptr<uv_async_t> stop_async_;
   std::unique_ptr<uv_async_t> upstream_wake_;  // see PoolState::subscribe
   std::unique_ptr<uv_async_t> reload_async_;

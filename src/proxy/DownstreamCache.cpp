@@ -9,6 +9,7 @@
 #include "cache/HttpDate.h"
 #include "cache/Validators.h"
 #include "core/Worker.h"
+#include "proxy/CacheRefresh.h"
 #include "proxy/DownstreamConn.h"
 
 namespace portico::proxy {
@@ -98,7 +99,10 @@ bool DownstreamConn::cache_lookup() {
         cache_serve(std::move(entry), CacheResult::Hit, d.age);
         return true;
       case cache::Reuse::Stale:
+        cache_serve(std::move(entry), CacheResult::Stale, d.age);
+        return true;
       case cache::Reuse::StaleWhileRevalidate:
+        cache_refresh_in_background(entry);
         cache_serve(std::move(entry), CacheResult::Stale, d.age);
         return true;
       case cache::Reuse::Revalidate:
@@ -143,6 +147,27 @@ bool DownstreamConn::cache_lookup() {
   }
   c.request_ms = now;
   return false;
+}
+
+void DownstreamConn::cache_refresh_in_background(
+    const std::shared_ptr<const cache::CachedResponse>& stale) {
+  Exchange& ex = *ex_;
+  CacheExchange& c = ex.cache;
+  int upstream = ex.filter.upstream >= 0 ? ex.filter.upstream : ex.route->upstream;
+  if (worker_.draining() || upstream < 0) return;
+  // One refresh (or fill) per key at a time; nobody waits on a refresh.
+  cache::CacheStore& store = c.route->zone->store();
+  if (store.claim_fill(c.key, nullptr, 0) != cache::CacheStore::Claim::Lead) return;
+  const config::Route& route = *ex.route->route;
+  std::string_view host = std::string_view(c.key).substr(0, c.host_len);
+  CacheRefresh::start(worker_, {.runtime = runtime_,
+                                .route = c.route,
+                                .upstream = upstream,
+                                .key = c.key,
+                                .host = route.host_rewrite ? *route.host_rewrite : host,
+                                .target = std::string_view(c.key).substr(c.host_len),
+                                .stored = stale,
+                                .lease = cache::FillLease(c.route->zone->store_ptr(), c.key)});
 }
 
 void DownstreamConn::cache_wait() {

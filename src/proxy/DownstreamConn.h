@@ -137,6 +137,8 @@ class DownstreamConn final : public core::TransportEvents,
   // Looks the request up; true when that answered it (or it waits for another's fill).
   bool cache_lookup();
   void cache_wait();
+  // stale-while-revalidate: the upstream is asked in the background (CacheRefresh.h).
+  void cache_refresh_in_background(const std::shared_ptr<const cache::CachedResponse>& stale);
   void cache_stop_waiting();
   void cache_resume();
   void cache_serve(std::shared_ptr<const cache::CachedResponse> entry, cache::CacheResult result,

@@ -465,6 +465,42 @@ TEST_F(Cache, OnlyIfCachedAnswers504WithoutAskingTheUpstream) {
   EXPECT_EQ(upstream_requests(), 1u);
 }
 
+TEST_F(Cache, StaleWhileRevalidateServesStaleAndRefreshesInTheBackground) {
+  std::atomic<int> version{0};
+  Serve([&](const HttpRequest& req) {
+    int v = ++version;
+    if (v == 1)
+      return Answer({{"Cache-Control", "max-age=1, stale-while-revalidate=600"},
+                     {"Age", "5"},
+                     {"ETag", "\"v1\""}},
+                    "version 1\n");
+    // The refresh carries the stored validators; the new version replaces the entry.
+    return Answer({{"Cache-Control", "max-age=600"},
+                   {"ETag", "\"v2\""},
+                   {"X-Asked-With", req.headers.Value("if-none-match")}},
+                  "version 2\n");
+  });
+  Fetch("/swr");
+  HttpResponse stale = Fetch("/swr");
+  EXPECT_EQ(stale.headers.Value("x-cache"), "STALE");
+  EXPECT_EQ(stale.body, "version 1\n");
+  ASSERT_TRUE(origin_.WaitForRequests(2, Ms{3000}));
+  // The refresh lands in the store shortly after the upstream answered it.
+  HttpResponse fresh;
+  Deadline deadline(Ms{3000});
+  do {
+    fresh = Fetch("/swr");
+  } while (fresh.body != "version 2\n" && !deadline.Expired() && proxy_->PauseWhileRunning(Ms{20}));
+  EXPECT_EQ(fresh.body, "version 2\n");
+  EXPECT_EQ(fresh.headers.Value("x-cache"), "HIT");
+  EXPECT_EQ(fresh.headers.Value("x-asked-with"), "\"v1\"");
+  EXPECT_EQ(upstream_requests(), 2u);
+  // Past stale-while-revalidate, the client waits for the upstream instead.
+  ServeAlways(Answer({{"Cache-Control", "max-age=1, stale-while-revalidate=2"}, {"Age", "10"}}));
+  Fetch("/swr-expired");
+  EXPECT_EQ(Fetch("/swr-expired").headers.Value("x-cache"), "MISS");
+}
+
 TEST_F(Cache, StaleIfErrorServesStaleWhenTheUpstreamFails) {
   std::atomic<int> status{200};
   Serve([&](const HttpRequest&) {
