@@ -268,6 +268,63 @@ TEST_F(Cache, ExplicitFreshnessStoresOtherStatuses) {
   EXPECT_EQ(upstream_requests(), 3u);
 }
 
+TEST_F(Cache, PublicMakesAStatusStorableThatIsNotByDefault) {
+  std::time_t now = Now();
+  ServeAlways(Answer({{"Cache-Control", "public"},
+                      {"Date", HttpDate(now)},
+                      {"Last-Modified", HttpDate(now - 10 * 86400)},
+                      {"Location", "/elsewhere"}},
+                     "", 302));
+  Fetch("/public-302");
+  HttpResponse hit = Fetch("/public-302");
+  EXPECT_EQ(hit.status, 302);
+  EXPECT_EQ(hit.headers.Value("x-cache"), "HIT");
+  EXPECT_EQ(hit.headers.Value("location"), "/elsewhere");
+  EXPECT_EQ(upstream_requests(), 1u);
+}
+
+TEST_F(Cache, MustUnderstandStoresOnlyStatusesTheCacheUnderstands) {
+  // must-understand overrides no-store for a status the cache knows (RFC 9111 §5.2.2.3).
+  ServeAlways(Answer({{"Cache-Control", "must-understand, no-store, max-age=60"}}));
+  Fetch("/understood");
+  EXPECT_EQ(Fetch("/understood").headers.Value("x-cache"), "HIT");
+  ServeAlways(Answer({{"Cache-Control", "must-understand, no-store, max-age=60"}}, "odd\n", 299));
+  Fetch("/not-understood");
+  EXPECT_EQ(Fetch("/not-understood").headers.Value("x-cache"), "MISS");
+  EXPECT_EQ(upstream_requests(), 3u);
+}
+
+TEST_F(Cache, ImmutableAndNoTransformResponsesAreServedAsStored) {
+  std::string gz("\x1f\x8b\x08\x00binary\x00bytes", 18);
+  ServeAlways(Answer({{"Cache-Control", "max-age=60, immutable, no-transform"},
+                      {"Content-Type", "application/octet-stream"},
+                      {"Content-Encoding", "gzip"}},
+                     gz));
+  Fetch("/immutable");
+  HttpResponse hit = Fetch("/immutable");
+  EXPECT_EQ(hit.headers.Value("x-cache"), "HIT");
+  EXPECT_EQ(hit.body, gz);
+  EXPECT_EQ(hit.headers.Value("content-encoding"), "gzip");
+  EXPECT_EQ(hit.headers.Value("content-type"), "application/octet-stream");
+  EXPECT_EQ(hit.headers.Value("cache-control"), "max-age=60, immutable, no-transform");
+  EXPECT_EQ(upstream_requests(), 1u);
+}
+
+TEST_F(Cache, HopByHopFieldsAreNeitherStoredNorServed) {
+  ServeAlways(Answer({{"Cache-Control", "max-age=60"},
+                      {"Connection", "x-hop"},
+                      {"X-Hop", "secret"},
+                      {"Keep-Alive", "timeout=5"},
+                      {"X-End-To-End", "kept"}}));
+  Fetch("/hop");
+  HttpResponse hit = Fetch("/hop");
+  EXPECT_EQ(hit.headers.Value("x-cache"), "HIT");
+  EXPECT_FALSE(hit.headers.Has("x-hop"));
+  EXPECT_FALSE(hit.headers.Has("keep-alive"));
+  EXPECT_EQ(hit.headers.Value("x-end-to-end"), "kept");
+  EXPECT_EQ(hit.headers.Count("content-length"), 1u);
+}
+
 // ---- Vary ------------------------------------------------------------------------
 
 TEST_F(Cache, VaryKeepsOneVariantPerRequestValue) {

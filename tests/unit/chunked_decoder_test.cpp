@@ -1,0 +1,47 @@
+// Decoding a chunked body as it arrives in pieces of any size, for the cache's copy.
+#include "http/ChunkedDecoder.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace portico::http {
+namespace {
+
+constexpr std::string_view kBody =
+    "5\r\nhello\r\n7;ext=1\r\n, world\r\nA \r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n";
+
+TEST(ChunkedDecoder, DecodesWholeAndByteByByte) {
+  for (size_t piece : {kBody.size(), size_t(1), size_t(2), size_t(7)}) {
+    ChunkedDecoder d;
+    std::string out;
+    for (size_t i = 0; i < kBody.size(); i += piece)
+      ASSERT_TRUE(d.feed(kBody.substr(i, piece), out)) << piece;
+    EXPECT_EQ(out, "hello, world0123456789") << piece;
+    EXPECT_TRUE(d.done()) << piece;
+  }
+}
+
+TEST(ChunkedDecoder, NotDoneUntilTheTrailerEnds) {
+  ChunkedDecoder d;
+  std::string out;
+  ASSERT_TRUE(d.feed("3\r\nabc\r\n0\r\n", out));
+  EXPECT_FALSE(d.done());
+  ASSERT_TRUE(d.feed("\r\n", out));
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(out, "abc");
+}
+
+TEST(ChunkedDecoder, FailsOnFramingItCannotFollow) {
+  for (std::string_view bad :
+       {"x\r\n", "3\r\nabcd\r\n", "3\nabc\r\n", "1234567890123456\r\n", "3\r\nabc\r\n0\r\n\rX"}) {
+    ChunkedDecoder d;
+    std::string out;
+    EXPECT_FALSE(d.feed(bad, out)) << bad;
+    EXPECT_FALSE(d.feed("0\r\n\r\n", out)) << "stays failed: " << bad;
+    EXPECT_FALSE(d.done());
+  }
+}
+
+}  // namespace
+}  // namespace portico::http
