@@ -61,7 +61,7 @@ std::shared_ptr<const FilterConfig> parse_cache(config::YamlReader& r, const Ite
   cache::CacheStore::Limits limits;
   if (!item.node.IsNull()) {
     auto fields = r.read_fields(item, {"zone", "max_bytes", "max_object_bytes", "status_header",
-                                       "store_set_cookie", "heuristic", "collapse"});
+                                       "store_set_cookie", "heuristic", "default_ttl", "collapse"});
     if (!fields) return nullptr;
     if (const Entry* e = fields->find("zone")) {
       if (auto name = r.read_name(e->value)) zone = *name;
@@ -107,7 +107,15 @@ std::shared_ptr<const FilterConfig> parse_cache(config::YamlReader& r, const Ite
       if (auto b = r.read_bool(e->value)) route.store_set_cookie = *b;
     }
     if (const Entry* e = fields->find("heuristic")) {
-      if (auto p = r.read_percent(e->value, 0, 100)) route.heuristic_fraction = *p / 100.0;
+      if (auto p = r.read_percent(e->value, 0, 100)) route.heuristic.fraction = *p / 100.0;
+    }
+    if (const Entry* e = fields->find("default_ttl")) {
+      if (auto d = r.read_duration(e->value, true)) {
+        if (d->count() % 1000)
+          r.error(e->value.pos, e->value.path, "must be whole seconds (Age has no fractions)");
+        else
+          route.heuristic.default_seconds = d->count() / 1000;
+      }
     }
     if (const Entry* e = fields->find("collapse")) parse_collapse(r, e->value, route);
   }

@@ -28,8 +28,7 @@ const char* CacheFill::begin(const CacheRoute& route, const RequestFacts& reques
                                   .request_headers = request_headers,
                                   .times = times,
                                   .body = body_,
-                                  .heuristic_fraction = route.heuristic_fraction,
-                                  .heuristic_max = route.heuristic_max});
+                                  .heuristic = route.heuristic});
   return nullptr;
 }
 
@@ -56,8 +55,7 @@ std::shared_ptr<const CachedResponse> store_refreshed(CacheStore& store, std::st
                                                       const CacheRoute& route,
                                                       std::span<const http::Header> not_modified,
                                                       ExchangeTimes times) {
-  auto refreshed =
-      refreshed_by_304(stored, not_modified, times, route.heuristic_fraction, route.heuristic_max);
+  auto refreshed = refreshed_by_304(stored, not_modified, times, route.heuristic);
   // Evicted or purged meanwhile: the refreshed response is stored anew.
   if (!store.replace(key, &stored, refreshed)) store.insert(key, refreshed);
   return refreshed;

@@ -56,10 +56,8 @@ struct CacheRoute {
   // The response field that says what the cache did (HIT, MISS, ...); "" for none.
   std::string status_header = "x-cache";
   bool store_set_cookie = false;
-  // Heuristic freshness (RFC 9111 §4.2.2) as a fraction of the time since Last-Modified;
-  // 0 turns it off.
-  double heuristic_fraction = 0.1;
-  int64_t heuristic_max = 86400;  // seconds
+  // Heuristic freshness (RFC 9111 §4.2.2) where the RFC allows one.
+  Heuristic heuristic;
   // Request collapsing: how long a request waits for another's fill of the same key, and
   // how many may wait; max_waiters 0 turns collapsing off.
   config::Duration collapse_timeout{5000};

@@ -127,7 +127,7 @@ int64_t floor_seconds(int64_t ms) {
 }
 
 // §4.2.1 for a shared cache, then §4.2.2's heuristic where it is allowed.
-void set_lifetime(CachedResponse& r, double heuristic_fraction, int64_t heuristic_max) {
+void set_lifetime(CachedResponse& r, const Heuristic& heuristic) {
   r.heuristic = false;
   if (r.cc.s_maxage != CacheControl::kAbsent) {
     r.lifetime = r.cc.s_maxage;
@@ -149,18 +149,24 @@ void set_lifetime(CachedResponse& r, double heuristic_fraction, int64_t heuristi
   }
   r.lifetime = 0;
   if (!heuristically_cacheable(r.status) && !r.cc.public_) return;
-  if (!r.last_modified || *r.last_modified >= date_value) return;
+  if (!r.last_modified) {
+    // Nothing to guess from: the configured default, if any.
+    r.lifetime = std::max<int64_t>(0, heuristic.default_seconds);
+    r.heuristic = r.lifetime > 0;
+    return;
+  }
+  if (*r.last_modified >= date_value) return;
   // The fraction is configuration: a negative or NaN one allows nothing.
-  if (!(heuristic_fraction > 0) || heuristic_max <= 0) return;
-  const double guess = heuristic_fraction * static_cast<double>(date_value - *r.last_modified);
-  r.lifetime =
-      guess >= static_cast<double>(heuristic_max) ? heuristic_max : static_cast<int64_t>(guess);
+  if (!(heuristic.fraction > 0) || heuristic.max_seconds <= 0) return;
+  const double guess = heuristic.fraction * static_cast<double>(date_value - *r.last_modified);
+  r.lifetime = guess >= static_cast<double>(heuristic.max_seconds) ? heuristic.max_seconds
+                                                                   : static_cast<int64_t>(guess);
   r.heuristic = true;
 }
 
 // Everything read from the stored fields: Date, Cache-Control, ETag, Last-Modified and
 // the lifetime they give. Age and Vary come from elsewhere (the message, the request).
-void derive(CachedResponse& r, double heuristic_fraction, int64_t heuristic_max) {
+void derive(CachedResponse& r, const Heuristic& heuristic) {
   r.date = date_field(r.headers, "date");
   r.cc = parse_cache_control(r.headers);
   r.etag = {};
@@ -169,7 +175,7 @@ void derive(CachedResponse& r, double heuristic_fraction, int64_t heuristic_max)
     if (valid_etag(tag)) r.etag = tag;
   }
   r.last_modified = date_field(r.headers, "last-modified");
-  set_lifetime(r, heuristic_fraction, heuristic_max);
+  set_lifetime(r, heuristic);
 }
 
 std::string lower(std::string_view s) {
@@ -195,7 +201,7 @@ std::shared_ptr<const CachedResponse> build_cached_response(const ResponseToStor
   set_fields(*r, kept);
 
   r->age_value = age_of(in.headers);
-  derive(*r, in.heuristic_fraction, in.heuristic_max);
+  derive(*r, in.heuristic);
 
   for (const Header& h : r->headers) {
     if (!iequals(h.name, "vary")) continue;
@@ -219,8 +225,7 @@ std::shared_ptr<const CachedResponse> build_cached_response(const ResponseToStor
 std::shared_ptr<const CachedResponse> refreshed_by_304(const CachedResponse& stored,
                                                        std::span<const http::Header> not_modified,
                                                        ExchangeTimes times,
-                                                       double heuristic_fraction,
-                                                       int64_t heuristic_max) {
+                                                       const Heuristic& heuristic) {
   auto r = std::make_shared<CachedResponse>();
   r->status = stored.status;
   r->reason = stored.reason;
@@ -249,7 +254,7 @@ std::shared_ptr<const CachedResponse> refreshed_by_304(const CachedResponse& sto
   set_fields(*r, merged);
 
   r->age_value = age_of(not_modified);
-  derive(*r, heuristic_fraction, heuristic_max);
+  derive(*r, heuristic);
   return r;
 }
 

@@ -59,6 +59,16 @@ struct CachedResponse {
   uint64_t size() const;
 };
 
+// Heuristic freshness (§4.2.2), used only where the RFC allows it: no explicit
+// expiration, and a heuristically cacheable status or `public`. With a Last-Modified the
+// lifetime is fraction × (Date − Last-Modified), at most max_seconds; without one it is
+// default_seconds (0: not stored for freshness). Both are the cache's configuration.
+struct Heuristic {
+  double fraction = 0.1;
+  int64_t max_seconds = 86400;
+  int64_t default_seconds = 0;
+};
+
 // Inputs for building an entry from an upstream response.
 struct ResponseToStore {
   int status = 200;
@@ -67,11 +77,7 @@ struct ResponseToStore {
   std::span<const http::Header> request_headers;  // for Vary's secondary key
   ExchangeTimes times;
   std::shared_ptr<const std::string> body;
-  // Heuristic freshness (§4.2.2), used only where the RFC allows it: no explicit
-  // expiration, a heuristically cacheable status or `public`, and a Last-Modified.
-  // Lifetime = fraction × (Date − Last-Modified), at most heuristic_max seconds.
-  double heuristic_fraction = 0.1;
-  int64_t heuristic_max = 86400;
+  Heuristic heuristic;
 };
 
 std::shared_ptr<const CachedResponse> build_cached_response(const ResponseToStore& in);
@@ -82,8 +88,7 @@ std::shared_ptr<const CachedResponse> build_cached_response(const ResponseToStor
 std::shared_ptr<const CachedResponse> refreshed_by_304(const CachedResponse& stored,
                                                        std::span<const http::Header> not_modified,
                                                        ExchangeTimes times,
-                                                       double heuristic_fraction,
-                                                       int64_t heuristic_max);
+                                                       const Heuristic& heuristic);
 
 // A request's value of a field for Vary (VaryField::value): every line of that name
 // joined with ", ", whitespace around each value dropped; nullopt when absent.

@@ -30,6 +30,11 @@ listeners:
         filters:
           - cache: { zone: cookies, store_set_cookie: true }
         upstream: origin
+      - name: default-ttl
+        match: { path_prefix: /default-ttl }
+        filters:
+          - cache: { zone: defaults, default_ttl: 60s }
+        upstream: origin
       - name: small
         match: { path_prefix: /small }
         filters:
@@ -254,6 +259,23 @@ TEST_F(Cache, HeuristicFreshnessOnlyForStatusesThatAllowIt) {
   Fetch("/heuristic-none");
   EXPECT_EQ(Fetch("/heuristic-none").headers.Value("x-cache"), "MISS");
   EXPECT_EQ(upstream_requests(), 5u);
+}
+
+TEST_F(Cache, DefaultTtlIsAHeuristicOnlyWhereTheRfcAllowsOne) {
+  ServeAlways(Answer({}));  // no freshness information at all
+  Fetch("/default-ttl/a");
+  EXPECT_EQ(Fetch("/default-ttl/a").headers.Value("x-cache"), "HIT");
+  ServeAlways(Answer({{"Location", "/x"}}, "", 302));
+  Fetch("/default-ttl/b");
+  EXPECT_EQ(Fetch("/default-ttl/b").headers.Value("x-cache"), "MISS");
+  ServeAlways(Answer({{"Cache-Control", "max-age=0"}}));
+  Fetch("/default-ttl/c");
+  EXPECT_EQ(Fetch("/default-ttl/c").headers.Value("x-cache"), "MISS");
+  // Routes without it store nothing without freshness information.
+  ServeAlways(Answer({}));
+  Fetch("/no-default");
+  EXPECT_EQ(Fetch("/no-default").headers.Value("x-cache"), "MISS");
+  EXPECT_EQ(upstream_requests(), 7u);
 }
 
 TEST_F(Cache, ExplicitFreshnessStoresOtherStatuses) {

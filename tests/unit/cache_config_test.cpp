@@ -83,7 +83,7 @@ TEST(CacheConfig, Mistakes) {
   EXPECT_EQ(only_error(with_filters("          - cache: { max_age: 10s }\n")),
             "test.yaml:8:22: listeners[0].routes[0].filters[0].cache.max_age: unknown key "
             "'max_age' (expected one of: zone, max_bytes, max_object_bytes, status_header, "
-            "store_set_cookie, heuristic, collapse)");
+            "store_set_cookie, heuristic, default_ttl, collapse)");
 }
 
 TEST(CacheConfig, CacheIsTheLastFilter) {

@@ -25,6 +25,7 @@ struct Built {
   ExchangeTimes times = kTimes;
   double fraction = 0.1;
   int64_t max = kDay;
+  int64_t default_seconds = 0;
 
   std::shared_ptr<const CachedResponse> build() const {
     ResponseToStore in;
@@ -34,8 +35,7 @@ struct Built {
     in.request_headers = request;
     in.times = times;
     in.body = std::make_shared<const std::string>("hello");
-    in.heuristic_fraction = fraction;
-    in.heuristic_max = max;
+    in.heuristic = {.fraction = fraction, .max_seconds = max, .default_seconds = default_seconds};
     return build_cached_response(in);
   }
 };
@@ -277,6 +277,23 @@ TEST(CachedResponse, HeuristicIsCapped) {
   EXPECT_EQ(b.build()->lifetime, 18000);
 }
 
+TEST(CachedResponse, DefaultHeuristicOnlyWithoutLastModifiedAndWhereAllowed) {
+  Built b;
+  b.headers = {{"Date", kDateText}};
+  EXPECT_EQ(b.build()->lifetime, 0);  // off by default
+  b.default_seconds = 30;
+  EXPECT_EQ(b.build()->lifetime, 30);
+  EXPECT_TRUE(b.build()->heuristic);
+  b.status = 302;  // not heuristically cacheable
+  EXPECT_EQ(b.build()->lifetime, 0);
+  b.status = 200;
+  b.headers = {{"Date", kDateText}, {"Cache-Control", "max-age=5"}};
+  EXPECT_EQ(b.build()->lifetime, 5);  // explicit freshness wins
+  EXPECT_FALSE(b.build()->heuristic);
+  b.headers = {{"Date", kDateText}, {"Last-Modified", "Sat, 05 Nov 1994 22:49:37 GMT"}};
+  EXPECT_EQ(b.build()->lifetime, 3600);  // Last-Modified's heuristic wins
+}
+
 TEST(CachedResponse, HeuristicWithoutDateUsesTheResponseTime) {
   // Received at kDate + 2; Last-Modified 98 s before that.
   const auto r = build({{"Last-Modified", "Sun, 06 Nov 1994 08:48:01 GMT"}});
@@ -366,7 +383,7 @@ TEST(Refresh, TheNotModifiedFieldsReplaceTheStoredOnes) {
                                   {"Age", "5"},
                                   {"X-New", "n"}};
   const ExchangeTimes times{(kDate + 3600) * 1000, (kDate + 3601) * 1000};
-  const auto r = refreshed_by_304(*stored, nm, times, 0.1, kDay);
+  const auto r = refreshed_by_304(*stored, nm, times, {.fraction = 0.1, .max_seconds = kDay});
   EXPECT_EQ(r->fields,
             "Content-Type: text/html\r\nETag: \"v1\"\r\nVary: Accept-Encoding\r\n"
             "Content-Encoding: gzip\r\nDate: Sun, 06 Nov 1994 09:49:37 GMT\r\n"
@@ -384,8 +401,8 @@ TEST(Refresh, TheNotModifiedFieldsReplaceTheStoredOnes) {
 
 TEST(Refresh, KeepsStatusBodyAndVary) {
   const auto stored = stored_entry();
-  const auto r =
-      refreshed_by_304(*stored, std::vector<Header>{{"Vary", "User-Agent"}}, kTimes, 0.1, kDay);
+  const auto r = refreshed_by_304(*stored, std::vector<Header>{{"Vary", "User-Agent"}}, kTimes,
+                                  {.fraction = 0.1, .max_seconds = kDay});
   EXPECT_EQ(r->status, stored->status);
   EXPECT_EQ(r->reason, stored->reason);
   EXPECT_EQ(r->body.get(), stored->body.get());  // shared, not copied
@@ -398,12 +415,16 @@ TEST(Refresh, KeepsStatusBodyAndVary) {
 TEST(Refresh, AgeComesOnlyFromTheNotModified) {
   const auto stored = stored_entry();
   EXPECT_EQ(stored->age_value, 30);
-  EXPECT_EQ(refreshed_by_304(*stored, std::vector<Header>{}, kTimes, 0.1, kDay)->age_value, 0);
+  EXPECT_EQ(refreshed_by_304(*stored, std::vector<Header>{}, kTimes,
+                             {.fraction = 0.1, .max_seconds = kDay})
+                ->age_value,
+            0);
 }
 
 TEST(Refresh, AnEmptyNotModifiedKeepsTheFields) {
   const auto stored = stored_entry();
-  const auto r = refreshed_by_304(*stored, std::vector<Header>{}, kTimes, 0.1, kDay);
+  const auto r = refreshed_by_304(*stored, std::vector<Header>{}, kTimes,
+                                  {.fraction = 0.1, .max_seconds = kDay});
   EXPECT_EQ(r->fields, stored->fields);
   EXPECT_EQ(r->date, stored->date);
   EXPECT_EQ(r->lifetime, 60);
@@ -415,11 +436,11 @@ TEST(Refresh, ANewEtagAndLastModified) {
   const auto r = refreshed_by_304(
       *stored,
       std::vector<Header>{{"ETag", "W/\"v2\""}, {"Last-Modified", "Sat, 05 Nov 1994 08:49:37 GMT"}},
-      kTimes, 0.1, kDay);
+      kTimes, {.fraction = 0.1, .max_seconds = kDay});
   EXPECT_EQ(r->etag, "W/\"v2\"");
   EXPECT_EQ(r->last_modified, kDate - kDay);
-  const auto bad =
-      refreshed_by_304(*stored, std::vector<Header>{{"ETag", "nope"}}, kTimes, 0.1, kDay);
+  const auto bad = refreshed_by_304(*stored, std::vector<Header>{{"ETag", "nope"}}, kTimes,
+                                    {.fraction = 0.1, .max_seconds = kDay});
   EXPECT_EQ(bad->etag, "");  // replaced by an invalid one: none
 }
 
@@ -428,19 +449,20 @@ TEST(Refresh, TheLifetimeIsRecomputedFromTheMergedFields) {
   const auto stored =
       build({{"Date", kDateText}, {"Last-Modified", "Sat, 05 Nov 1994 22:49:37 GMT"}});
   EXPECT_EQ(stored->lifetime, 3600);
-  const auto r = refreshed_by_304(
-      *stored, std::vector<Header>{{"Date", "Sun, 06 Nov 1994 18:49:37 GMT"}}, kTimes, 0.1, kDay);
+  const auto r =
+      refreshed_by_304(*stored, std::vector<Header>{{"Date", "Sun, 06 Nov 1994 18:49:37 GMT"}},
+                       kTimes, {.fraction = 0.1, .max_seconds = kDay});
   EXPECT_EQ(r->lifetime, 7200);
   EXPECT_TRUE(r->heuristic);
   // Explicit freshness in the 304 ends the heuristic.
   const auto e = refreshed_by_304(*stored, std::vector<Header>{{"Cache-Control", "max-age=10"}},
-                                  kTimes, 0.1, kDay);
+                                  kTimes, {.fraction = 0.1, .max_seconds = kDay});
   EXPECT_EQ(e->lifetime, 10);
   EXPECT_FALSE(e->heuristic);
   // An Expires in the 304 is measured from the merged Date.
   const auto x =
       refreshed_by_304(*stored, std::vector<Header>{{"Expires", "Sun, 06 Nov 1994 08:59:37 GMT"}},
-                       kTimes, 0.1, kDay);
+                       kTimes, {.fraction = 0.1, .max_seconds = kDay});
   EXPECT_EQ(x->lifetime, 600);
 }
 
@@ -449,7 +471,7 @@ TEST(Refresh, OutlivesTheStoredEntry) {
   // Heap-allocated, so reading it after it is gone is caught by AddressSanitizer.
   auto value = std::make_unique<std::string>("a value long enough not to fit in a string");
   std::vector<Header> nm = {{"X-New", *value}};
-  const auto r = refreshed_by_304(*stored, nm, kTimes, 0.1, kDay);
+  const auto r = refreshed_by_304(*stored, nm, kTimes, {.fraction = 0.1, .max_seconds = kDay});
   stored.reset();
   value.reset();
   nm.clear();
