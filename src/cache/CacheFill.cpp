@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "cache/Validators.h"
+
 namespace portico::cache {
 
 const char* CacheFill::begin(const CacheRoute& route, const RequestFacts& request,
@@ -50,15 +52,27 @@ void CacheFill::reset() {
   decoder_ = {};
 }
 
-std::shared_ptr<const CachedResponse> store_refreshed(CacheStore& store, std::string_view key,
-                                                      const CachedResponse& stored,
-                                                      const CacheRoute& route,
-                                                      std::span<const http::Header> not_modified,
-                                                      ExchangeTimes times) {
+Refreshed store_refreshed(CacheStore& store, std::string_view key, const CachedResponse& stored,
+                          const CacheRoute& route, const RequestFacts& request,
+                          std::span<const http::Header> not_modified, ExchangeTimes times) {
+  const http::Header* etag = http::find_header(not_modified, "etag");
+  if (etag && !stored.etag.empty() && !weak_match(etag->value, stored.etag)) {
+    store.purge(key);
+    return {nullptr, "the 304 names another representation"};
+  }
   auto refreshed = refreshed_by_304(stored, not_modified, times, route.heuristic);
-  // Evicted or purged meanwhile: the refreshed response is stored anew.
-  if (!store.replace(key, &stored, refreshed)) store.insert(key, refreshed);
-  return refreshed;
+  StorePolicy policy{.store_set_cookie = route.store_set_cookie};
+  RequestFacts get = request;  // the stored response answered a GET, whatever revalidated it
+  get.method = "GET";
+  if (const char* why =
+          why_not_storable(get, refreshed->status, refreshed->headers, refreshed->cc, policy)) {
+    store.purge(key);
+    return {std::move(refreshed), why};
+  }
+  // Replaced only where the revalidated entry still is: one evicted, purged or replaced
+  // by a newer response meanwhile is not brought back.
+  if (!store.replace(key, &stored, refreshed)) return {std::move(refreshed), "replaced meanwhile"};
+  return {std::move(refreshed), nullptr};
 }
 
 }  // namespace portico::cache

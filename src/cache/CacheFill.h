@@ -44,11 +44,17 @@ class CacheFill {
   http::ChunkedDecoder decoder_;
 };
 
-// A 304 answered a revalidation of `stored`: the refreshed entry, put in its place.
-std::shared_ptr<const CachedResponse> store_refreshed(CacheStore& store, std::string_view key,
-                                                      const CachedResponse& stored,
-                                                      const CacheRoute& route,
-                                                      std::span<const http::Header> not_modified,
-                                                      ExchangeTimes times);
+// A 304 answered a revalidation of `stored` (RFC 9111 §4.3.3, §4.3.4). `entry` is the
+// refreshed response, put in the stored one's place when a shared cache may keep it; one
+// the 304 made private (private, no-store, a Set-Cookie) answers this request only, and
+// the stored one is dropped. nullptr when the 304 is for another representation (its
+// ETag is not the stored one's): nothing is updated, and the stored one is dropped.
+struct Refreshed {
+  std::shared_ptr<const CachedResponse> entry;
+  const char* why_not_stored = nullptr;
+};
+Refreshed store_refreshed(CacheStore& store, std::string_view key, const CachedResponse& stored,
+                          const CacheRoute& route, const RequestFacts& request,
+                          std::span<const http::Header> not_modified, ExchangeTimes times);
 
 }  // namespace portico::cache

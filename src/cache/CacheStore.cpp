@@ -106,16 +106,16 @@ bool CacheStore::insert(std::string_view key, std::shared_ptr<const CachedRespon
     auto k = s.keys.find(key);
     if (k == s.keys.end()) k = s.keys.try_emplace(std::string(key)).first;
     std::vector<Shard::ItemIt>& variants = k->second;
-    auto same = std::find_if(variants.begin(), variants.end(), [&](const Shard::ItemIt& it) {
-      return same_variant(*it->entry, *entry);
-    });
-    if (same != variants.end()) {
-      Shard::ItemIt old = *same;
-      variants.erase(same);
-      counters_.bytes -= old->size;
+    // The same variant is replaced; so is every variant that varies on other fields: the
+    // resource's Vary changed, and an older variant (one without Vary at all, say) would
+    // otherwise go on matching requests the new one does not.
+    std::erase_if(variants, [&](const Shard::ItemIt& it) {
+      if (!same_variant(*it->entry, *entry) && same_vary_fields(*it->entry, *entry)) return false;
+      counters_.bytes -= it->size;
       counters_.entries -= 1;
-      s.lru.erase(old);
-    }
+      s.lru.erase(it);
+      return true;
+    });
     // Reserved first so that nothing can throw once the entry is in the LRU.
     variants.reserve(variants.size() + 1);
     s.lru.push_front(Shard::Item{&k->first, std::move(entry), size, now_ns()});

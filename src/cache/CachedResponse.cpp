@@ -195,9 +195,16 @@ std::shared_ptr<const CachedResponse> build_cached_response(const ResponseToStor
 
   const Excluded excluded(in.headers);
   std::vector<Header> kept;
-  kept.reserve(in.headers.size());
+  kept.reserve(in.headers.size() + 1);
   for (const Header& h : in.headers)
     if (!excluded(h.name)) kept.push_back(h);
+  // RFC 9110 §6.6.1: a cache records when a response without Date was received, as its
+  // Date, so its age is measured from then (and clients see one).
+  HttpDateText received;
+  if (!http::find_header(in.headers, "date")) {
+    format_http_date(floor_seconds(in.times.response_ms), received);
+    kept.push_back({"Date", std::string_view(received.data(), received.size())});
+  }
   set_fields(*r, kept);
 
   r->age_value = age_of(in.headers);
@@ -243,12 +250,20 @@ std::shared_ptr<const CachedResponse> refreshed_by_304(const CachedResponse& sto
       if (iequals(h.name, name) && !excluded(h.name)) return true;
     return false;
   };
+  // A 304 without Date dates the refreshed response from its receipt, not the old Date
+  // (RFC 9110 §6.6.1), or its age would count from the first response.
+  HttpDateText received;
+  const bool dated = http::find_header(not_modified, "date") != nullptr;
   std::vector<Header> merged;
-  merged.reserve(stored.headers.size() + not_modified.size());
+  merged.reserve(stored.headers.size() + not_modified.size() + 1);
   for (const Header& h : stored.headers)
-    if (!updates(h.name)) merged.push_back(h);
+    if (!updates(h.name) && (dated || !iequals(h.name, "date"))) merged.push_back(h);
   for (const Header& h : not_modified)
     if (!excluded(h.name)) merged.push_back(h);
+  if (!dated) {
+    format_http_date(floor_seconds(times.response_ms), received);
+    merged.push_back({"Date", std::string_view(received.data(), received.size())});
+  }
   // The views point into `stored` and `not_modified`, both alive until set_fields has
   // copied them.
   set_fields(*r, merged);

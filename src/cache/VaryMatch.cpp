@@ -81,6 +81,13 @@ bool same_variant(const CachedResponse& a, const CachedResponse& b) {
   return true;
 }
 
+bool same_vary_fields(const CachedResponse& a, const CachedResponse& b) {
+  if (a.vary_any != b.vary_any || a.vary.size() != b.vary.size()) return false;
+  for (size_t i = 0; i < a.vary.size(); ++i)
+    if (!http::iequals(a.vary[i].name, b.vary[i].name)) return false;
+  return true;
+}
+
 uint64_t CachedResponse::size() const {
   uint64_t n = sizeof(CachedResponse) + fields.size() + reason.size();
   n += headers.size() * sizeof(http::Header);

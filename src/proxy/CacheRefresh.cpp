@@ -91,7 +91,10 @@ void CacheRefresh::on_upstream_response(const upstream::ResponseHead* head, std:
   if (head) {
     cache::ExchangeTimes times{request_ms_, wall_ms()};
     if (head->status == 304) {
-      cache::store_refreshed(store, request_.key, *request_.stored, route, head->headers, times);
+      cache::RequestFacts facts;
+      facts.method = "GET";
+      cache::store_refreshed(store, request_.key, *request_.stored, route, facts, head->headers,
+                             times);
       return finish(complete);
     }
     cache::RequestFacts facts;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "cache/CacheKey.h"
 #include "cache/CachedHead.h"
 #include "cache/HttpDate.h"
 #include "cache/Validators.h"
@@ -29,32 +30,6 @@ bool safe_method(std::string_view m) {
   return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE";
 }
 
-void append_key(std::string& key, std::string_view host, std::string_view target) {
-  key.clear();
-  for (char c : host) key.push_back(http::ascii_lower(c));
-  key.append(target);
-}
-
-// The key of a Location or Content-Location value, when it names the request's own
-// origin (RFC 9111 §4.4: only those are invalidated); "" otherwise.
-bool key_of_reference(std::string& key, std::string_view value, std::string_view host) {
-  if (value.empty()) return false;
-  if (value[0] == '/') {
-    if (value.size() > 1 && value[1] == '/') return false;  // network-path reference
-    append_key(key, host, value);
-    return true;
-  }
-  constexpr std::string_view kHttp = "http://";
-  if (value.size() <= kHttp.size() || !http::iequals(value.substr(0, kHttp.size()), kHttp))
-    return false;
-  std::string_view rest = value.substr(kHttp.size());
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  if (!http::iequals(authority, host)) return false;
-  append_key(key, host, slash == std::string_view::npos ? "/" : rest.substr(slash));
-  return true;
-}
-
 }  // namespace
 
 void CacheWaiter::fill_finished() {
@@ -72,12 +47,15 @@ bool DownstreamConn::cache_lookup() {
   bool get = ex.method == "GET";
   if (!safe_method(ex.method)) {
     c.mode = host.empty() ? Mode::Bypass : Mode::Invalidate;
-    append_key(c.key, host, ex.target_at.in(base));
+    cache::append_key(c.key, host, ex.target_at.in(base));
     c.host_len = uint32_t(host.size());
     return false;
   }
-  // A GET with a body has no meaning a cache can rely on; without Host there is no key.
-  if ((!get && ex.method != "HEAD") || host.empty() || ex.has_body) {
+  // A GET with a body has no meaning a cache can rely on; without Host there is no key. A
+  // request a filter sent to another pool than the route's (a canary, a breaker's
+  // fallback) gets that pool's answer, which is not the route's to store or serve.
+  bool other_pool = ex.filter.upstream >= 0 && ex.filter.upstream != ex.route->upstream;
+  if ((!get && ex.method != "HEAD") || host.empty() || ex.has_body || other_pool) {
     c.mode = Mode::Bypass;
     return false;
   }
@@ -88,7 +66,7 @@ bool DownstreamConn::cache_lookup() {
     c.mode = Mode::Bypass;
     return false;
   }
-  append_key(c.key, host, ex.target_at.in(base));
+  cache::append_key(c.key, host, ex.target_at.in(base));
   c.host_len = uint32_t(host.size());
   int64_t now = wall_ms();
   std::shared_ptr<const cache::CachedResponse> entry = store.find(c.key, headers);
@@ -117,15 +95,20 @@ bool DownstreamConn::cache_lookup() {
     return true;
   }
   if (get && route.collapse_max_waiters > 0 && !c.woken) {
+    // The waiter is complete before the store can see it: the leader may finish (and
+    // tell it) on another thread the moment claim_fill returns.
     c.waiter.worker = &worker_;
+    c.waiter.id = worker_.add_cache_waiter(this);
     switch (store.claim_fill(c.key, &c.waiter, route.collapse_max_waiters)) {
       case cache::CacheStore::Claim::Lead:
+        worker_.remove_cache_waiter(c.waiter.id);
         c.lease = cache::FillLease(route.zone->store_ptr(), c.key);
         break;
       case cache::CacheStore::Claim::Wait:
         cache_wait();
         return true;
       case cache::CacheStore::Claim::Full:
+        worker_.remove_cache_waiter(c.waiter.id);
         break;
     }
   }
@@ -173,7 +156,6 @@ void DownstreamConn::cache_refresh_in_background(
 void DownstreamConn::cache_wait() {
   CacheExchange& c = ex_->cache;
   c.waiting = true;
-  c.waiter.id = worker_.add_cache_waiter(this);
   c.wait_timer.set_handler(this);
   c.wait_timer.set_tag(kCacheWaitTimeout);
   worker_.timers().list(c.route->collapse_timeout).arm(c.wait_timer);
@@ -205,6 +187,7 @@ void DownstreamConn::cache_resume() {
   // The read buffer may have moved while the request waited.
   ex.head.finish(in_.data());
   ex.conn.parse(ex.head.headers());
+  fill_filter_context();
   forward_request();  // looks the key up again: stored now, or the upstream is asked
   pump();
 }
@@ -238,12 +221,16 @@ void DownstreamConn::cache_serve(std::shared_ptr<const cache::CachedResponse> en
   }
   int status = not_modified ? 304 : entry->status;
   ex.route->filters.run_response(ex.filter, status);
-  if (must_close_after_local_answer()) close_after_ = true;
+  // As a local answer, but an HTTP/1.0 client that asked to keep the connection may:
+  // the head is built here anyway.
+  if (!ex.keep_alive || worker_.draining() || (ex.expect_continue && !ex.request_complete))
+    close_after_ = true;
   cache::write_cached_head(ex.response_head, {.stored = entry.get(),
                                               .not_modified = not_modified,
                                               .age = age,
                                               .added_lines = ex.filter.response_headers(),
-                                              .close = close_after_});
+                                              .close = close_after_,
+                                              .keep_alive_http10 = ex.http10 && !close_after_});
   uv_buf_t bufs[2];
   unsigned n = 0;
   bufs[n++] = uv_buf_init(ex.response_head.data(), unsigned(ex.response_head.size()));
@@ -282,11 +269,26 @@ bool DownstreamConn::cache_on_response_head(const upstream::ResponseHead& head, 
   int64_t now = wall_ms();
   cache::ExchangeTimes times{c.request_ms, now};
   if (c.mode == Mode::Revalidate && head.status == 304) {
-    auto refreshed = cache::store_refreshed(store, c.key, *c.stored, *c.route, head.headers, times);
+    cache::Refreshed r =
+        cache::store_refreshed(store, c.key, *c.stored, *c.route, c.facts, head.headers, times);
     detach_upstream(!complete);
     end_attempt();
-    cache_serve(std::move(refreshed), CacheResult::Revalidated,
-                cache::current_age(*refreshed, now));
+    if (r.why_not_stored)
+      spdlog::debug("cache {}: revalidated {} {} not stored: {}", c.route->zone->name(), ex.method,
+                    ex.target, r.why_not_stored);
+    if (!r.entry) {
+      // RFC 9111 §4.3.4: a 304 for a representation the cache does not hold updates
+      // nothing, and it is no answer to a request without conditionals.
+      spdlog::warn(
+          "route {}: upstream {} answered the revalidation of {} with a 304 for another "
+          "ETag; the stored response is dropped",
+          ex.route->route->name, ex.endpoint->endpoint().address.text, ex.target);
+      c.lease.release();
+      respond_local(502, false);
+      return true;
+    }
+    int64_t age = cache::current_age(*r.entry, now);
+    cache_serve(std::move(r.entry), CacheResult::Revalidated, age);
     return true;
   }
   bool server_error =
@@ -303,8 +305,10 @@ bool DownstreamConn::cache_on_response_head(const upstream::ResponseHead& head, 
   add_cache_status();
   // The request's fields, for the entry's Vary: the read buffer kept the head (holds_head).
   ex.head.finish(in_.data());
-  const char* why = c.fill.begin(*c.route, c.facts, ex.head.headers(),
-                                 {head.status, head.reason, head.headers, head.chunked}, times);
+  // An HTTP/1.0 client's body comes de-chunked already (UpstreamConn::attach).
+  const char* why =
+      c.fill.begin(*c.route, c.facts, ex.head.headers(),
+                   {head.status, head.reason, head.headers, head.chunked && !ex.http10}, times);
   c.stored.reset();
   c.mode = Mode::Bypass;  // the request head no longer needs keeping
   if (why) {
@@ -337,7 +341,9 @@ void DownstreamConn::cache_invalidate(const upstream::ResponseHead& head) {
   std::string other;
   for (std::string_view name : {"location", "content-location"}) {
     const http::Header* h = http::find_header(head.headers, name);
-    if (h && key_of_reference(other, h->value, host)) store.purge(other);
+    if (h &&
+        cache::key_of_reference(other, h->value, host, std::string_view(c.key).substr(c.host_len)))
+      store.purge(other);
   }
 }
 

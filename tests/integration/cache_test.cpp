@@ -400,6 +400,82 @@ TEST_F(Cache, StaleEntryIsRevalidatedAndA304RefreshesItsHeaders) {
   EXPECT_EQ(upstream_requests(), 2u);
 }
 
+TEST_F(Cache, A304ThatMakesTheResponsePrivateIsNotShared) {
+  for (const char* field : {"Set-Cookie", "Cache-Control"}) {
+    std::string path = std::string("/private304-") + field;
+    std::string value = std::string(field) == "Set-Cookie" ? "sid=alice" : "private, max-age=600";
+    Serve([&](const HttpRequest& req) {
+      if (req.headers.Has("if-none-match"))
+        return Answer({{"ETag", "\"a\""}, {field, value}}, "", 304);
+      return Answer({{"Cache-Control", "max-age=0"}, {"ETag", "\"a\""}});
+    });
+    Fetch(path);
+    HttpResponse alice = Fetch(path, {{"Cookie", "sid=alice"}});
+    EXPECT_EQ(alice.headers.Value("x-cache"), "REVALIDATED") << field;
+    EXPECT_EQ(alice.headers.Value(field), value) << field;  // hers alone
+    HttpResponse bob = Fetch(path);
+    EXPECT_EQ(bob.headers.Value("x-cache"), "MISS") << field;
+    EXPECT_NE(bob.headers.Value(field), value) << field;
+  }
+}
+
+TEST_F(Cache, A304ForAnotherETagUpdatesNothing) {
+  Serve([](const HttpRequest& req) {
+    if (req.headers.Has("if-none-match")) return Answer({{"ETag", "\"other\""}}, "", 304);
+    return Answer({{"Cache-Control", "max-age=0"}, {"ETag", "\"a\""}});
+  });
+  Fetch("/wrong304");
+  EXPECT_EQ(Fetch("/wrong304").status, 502);
+  // The stored response was dropped: the next request is a plain miss.
+  EXPECT_EQ(Fetch("/wrong304").headers.Value("x-cache"), "MISS");
+  ASSERT_EQ(upstream_requests(), 3u);
+  EXPECT_FALSE(origin_.requests()[2].headers.Has("if-none-match"));
+}
+
+TEST_F(Cache, A304WithoutDateIsDatedOnReceipt) {
+  std::time_t now = Now();
+  Serve([&](const HttpRequest& req) {
+    if (req.headers.Has("if-none-match")) return Answer({{"ETag", "\"d\""}}, "", 304);
+    return Answer(
+        {{"Cache-Control", "max-age=3600"}, {"ETag", "\"d\""}, {"Date", HttpDate(now - 600)}});
+  });
+  Fetch("/date304");
+  HttpResponse hit = Fetch("/date304");
+  EXPECT_GE(std::stoi(hit.headers.Value("age")), 600);
+  HttpResponse revalidated = Fetch("/date304", {{"Cache-Control", "no-cache"}});
+  EXPECT_EQ(revalidated.headers.Value("x-cache"), "REVALIDATED");
+  EXPECT_LE(std::stoi(revalidated.headers.Value("age")), 2);
+}
+
+TEST_F(Cache, Http10ClientsFillAndKeepAlive) {
+  UpstreamResponse r = Answer({{"Cache-Control", "max-age=60"}}, std::string(3000, 'h'));
+  r.chunked = true;
+  r.chunk_size = 1000;
+  ServeAlways(r);
+  HttpClient client;
+  ASSERT_TRUE(client.Connect(port_));
+  std::string request =
+      "GET /http10 HTTP/1.0\r\nHost: test.local\r\nConnection: keep-alive\r\n\r\n";
+  ASSERT_TRUE(client.Send(request));
+  auto miss = client.ReadResponse({.timeout = Ms{5000}});
+  ASSERT_TRUE(miss);
+  EXPECT_EQ(miss->body, std::string(3000, 'h'));
+  // The HTTP/1.0 client got the body de-chunked; the stored copy is the same payload.
+  HttpResponse hit = Fetch("/http10");
+  EXPECT_EQ(hit.headers.Value("x-cache"), "HIT");
+  EXPECT_EQ(hit.body, std::string(3000, 'h'));
+  HttpClient keep;
+  ASSERT_TRUE(keep.Connect(port_));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(keep.Send(request));
+    auto again = keep.ReadResponse({.timeout = Ms{5000}});
+    ASSERT_TRUE(again) << keep.error();
+    EXPECT_EQ(again->headers.Value("x-cache"), "HIT");
+    EXPECT_TRUE(again->headers.HasToken("connection", "keep-alive"));
+  }
+  EXPECT_EQ(upstream_requests(), 1u);
+}
+
 TEST_F(Cache, RevalidationUsesLastModifiedWhenThereIsNoETag) {
   std::time_t now = Now();
   std::string modified = HttpDate(now - 3600);
@@ -626,6 +702,7 @@ TEST_F(Cache, UnsafeMethodsInvalidateTheTargetAndLocation) {
     if (req.method == "POST")
       return Answer({{"Location", "/items/2"}, {"Content-Location", "http://test.local/items/3"}},
                     "made\n", 201);
+    if (req.method == "PATCH") return Answer({{"Location", "../items/4"}}, "moved\n", 200);
     if (req.method == "PUT") return Answer({}, "nope\n", 500);
     return Answer({{"Cache-Control", "max-age=60"}}, "item " + req.target + "\n");
   });
@@ -640,6 +717,11 @@ TEST_F(Cache, UnsafeMethodsInvalidateTheTargetAndLocation) {
   EXPECT_EQ(post.headers.Value("x-cache"), "BYPASS");
   for (const char* p : {"/items", "/items/2", "/items/3"})
     EXPECT_EQ(Fetch(p).headers.Value("x-cache"), "MISS") << p;
+  // A relative reference is resolved against the target.
+  Fetch("/items/4");
+  EXPECT_EQ(Fetch("/items/4").headers.Value("x-cache"), "HIT");
+  EXPECT_EQ(Fetch("/items/x", {}, "PATCH").status, 200);
+  EXPECT_EQ(Fetch("/items/4").headers.Value("x-cache"), "MISS");
 }
 
 TEST_F(Cache, AdminPurgesByKeyAndByPrefix) {

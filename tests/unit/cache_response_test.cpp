@@ -78,14 +78,16 @@ TEST(CachedResponse, KeepsTheOtherFieldsInOrder) {
 
 TEST(CachedResponse, ViewsOfAShortFieldBlockStayValid) {
   // Short enough for the string's in-object buffer: the views must be of the final copy.
-  const auto r = build({{"A", "b"}});
-  EXPECT_EQ(r->fields, "A: b\r\n");
-  ASSERT_EQ(r->headers.size(), 1u);
+  const auto r = build({{"A", "b"}, {"Date", kDateText}});
+  EXPECT_EQ(r->fields, "A: b\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n");
+  ASSERT_EQ(r->headers.size(), 2u);
   expect_views_into_fields(*r);
   EXPECT_EQ(r->headers[0].value, "b");
-  const auto empty = build({});
-  EXPECT_EQ(empty->fields, "");
-  EXPECT_TRUE(empty->headers.empty());
+  // Without Date, the receipt time is recorded as one (RFC 9110 §6.6.1).
+  const auto undated = build({});
+  EXPECT_EQ(undated->fields, "Date: Sun, 06 Nov 1994 08:49:39 GMT\r\n");
+  ASSERT_EQ(undated->headers.size(), 1u);
+  expect_views_into_fields(*undated);
 }
 
 TEST(CachedResponse, LeavesOutHopByHopAgeAndContentLength) {
@@ -102,8 +104,9 @@ TEST(CachedResponse, LeavesOutHopByHopAgeAndContentLength) {
                         {"Content-Length", "5"},
                         {"x-secret", "s"},
                         {"Content-Type", "text/plain"},
-                        {"CONTENT-LENGTH", "5"}});
-  EXPECT_EQ(r->fields, "Content-Type: text/plain\r\n");
+                        {"CONTENT-LENGTH", "5"},
+                        {"Date", kDateText}});
+  EXPECT_EQ(r->fields, "Content-Type: text/plain\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n");
   EXPECT_EQ(r->age_value, 10);  // read before it is dropped
 }
 
@@ -112,8 +115,9 @@ TEST(CachedResponse, ConnectionNamesOnEveryLineAnyCase) {
                         {"X-One", "1"},
                         {"X-Two", "2"},
                         {"CONNECTION", " , x-two ,"},
-                        {"X-Three", "3"}});
-  EXPECT_EQ(r->fields, "X-Three: 3\r\n");
+                        {"X-Three", "3"},
+                        {"Date", kDateText}});
+  EXPECT_EQ(r->fields, "X-Three: 3\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n");
 }
 
 TEST(CachedResponse, CopiesStatusBodyAndTimes) {
@@ -136,8 +140,9 @@ TEST(CachedResponse, DateAndLastModified) {
   const auto bad = build({{"Date", "yesterday"}, {"Last-Modified", "0"}});
   EXPECT_FALSE(bad->date);
   EXPECT_FALSE(bad->last_modified);
+  // None: the receipt time (kTimes.response_ms, floored) is recorded as the Date.
   const auto none = build({});
-  EXPECT_FALSE(none->date);
+  EXPECT_EQ(none->date, kDate + 2);
   EXPECT_FALSE(none->last_modified);
   // The first Date line.
   EXPECT_EQ(build({{"Date", kDateText}, {"Date", "Mon, 07 Nov 1994 08:49:37 GMT"}})->date, kDate);
@@ -421,14 +426,20 @@ TEST(Refresh, AgeComesOnlyFromTheNotModified) {
             0);
 }
 
-TEST(Refresh, AnEmptyNotModifiedKeepsTheFields) {
+TEST(Refresh, AnEmptyNotModifiedKeepsTheFieldsButDatesFromItsReceipt) {
   const auto stored = stored_entry();
   const auto r = refreshed_by_304(*stored, std::vector<Header>{}, kTimes,
                                   {.fraction = 0.1, .max_seconds = kDay});
-  EXPECT_EQ(r->fields, stored->fields);
-  EXPECT_EQ(r->date, stored->date);
+  // The old Date would date the refreshed response from the first exchange.
+  std::string expected = stored->fields;
+  expected.erase(0, expected.find("\r\n") + 2);
+  EXPECT_EQ(r->fields, expected + "Date: Sun, 06 Nov 1994 08:49:39 GMT\r\n");
+  EXPECT_EQ(r->date, kDate + 2);
   EXPECT_EQ(r->lifetime, 60);
   EXPECT_EQ(r->etag, "\"v1\"");
+  const auto dated = refreshed_by_304(*stored, std::vector<Header>{{"Date", kDateText}}, kTimes,
+                                      {.fraction = 0.1, .max_seconds = kDay});
+  EXPECT_EQ(dated->date, kDate);
 }
 
 TEST(Refresh, ANewEtagAndLastModified) {
@@ -459,18 +470,19 @@ TEST(Refresh, TheLifetimeIsRecomputedFromTheMergedFields) {
                                   kTimes, {.fraction = 0.1, .max_seconds = kDay});
   EXPECT_EQ(e->lifetime, 10);
   EXPECT_FALSE(e->heuristic);
-  // An Expires in the 304 is measured from the merged Date.
+  // An Expires in the 304 is measured from the merged Date: the 304's receipt when it has
+  // none (kDate + 2).
   const auto x =
       refreshed_by_304(*stored, std::vector<Header>{{"Expires", "Sun, 06 Nov 1994 08:59:37 GMT"}},
                        kTimes, {.fraction = 0.1, .max_seconds = kDay});
-  EXPECT_EQ(x->lifetime, 600);
+  EXPECT_EQ(x->lifetime, 598);
 }
 
 TEST(Refresh, OutlivesTheStoredEntry) {
   auto stored = stored_entry();
   // Heap-allocated, so reading it after it is gone is caught by AddressSanitizer.
   auto value = std::make_unique<std::string>("a value long enough not to fit in a string");
-  std::vector<Header> nm = {{"X-New", *value}};
+  std::vector<Header> nm = {{"X-New", *value}, {"Date", kDateText}};
   const auto r = refreshed_by_304(*stored, nm, kTimes, {.fraction = 0.1, .max_seconds = kDay});
   stored.reset();
   value.reset();
@@ -478,9 +490,9 @@ TEST(Refresh, OutlivesTheStoredEntry) {
   std::string all;
   for (const Header& h : r->headers) all.append(h.name).append("=").append(h.value).append(";");
   EXPECT_EQ(all,
-            "Date=Sun, 06 Nov 1994 08:49:37 GMT;Content-Type=text/html;ETag=\"v1\";"
+            "Content-Type=text/html;ETag=\"v1\";"
             "Cache-Control=max-age=60;X-A=1;Vary=Accept-Encoding;X-A=2;Content-Encoding=gzip;"
-            "X-New=a value long enough not to fit in a string;");
+            "X-New=a value long enough not to fit in a string;Date=Sun, 06 Nov 1994 08:49:37 GMT;");
 }
 
 }  // namespace

@@ -101,18 +101,30 @@ TEST(CacheStore, SameVariantIsReplaced) {
   EXPECT_EQ(store.counters().purged, 0u);
 }
 
+TEST(CacheStore, AChangedVaryReplacesTheOtherVariants) {
+  CacheStore store(limits_for(8));
+  ASSERT_TRUE(store.insert("/a", make_entry(std::nullopt, 100, false)));  // no Vary
+  ASSERT_TRUE(store.insert("/a", make_entry("1")));                       // now Vary: V
+  EXPECT_EQ(store.find("/a", kNoV), nullptr);  // the old one no longer answers
+  EXPECT_NE(store.find("/a", req("1")), nullptr);
+  ASSERT_TRUE(store.insert("/a", make_entry("2")));  // the same fields: both kept
+  EXPECT_NE(store.find("/a", req("1")), nullptr);
+  EXPECT_EQ(store.counters().entries, 2u);
+}
+
 TEST(CacheStore, NewestMatchingVariantWins) {
   CacheStore store({});
-  // Both select a request with V: 1 (one ignores V); they are different variants.
-  Entry any = make_entry(std::nullopt, 10, false);
+  // Two variants on V (absent, and 1): a newer one for V absent replaces the older.
+  Entry absent = make_entry(std::nullopt);
   Entry v1 = make_entry("1");
-  ASSERT_TRUE(store.insert("/a", any));
+  ASSERT_TRUE(store.insert("/a", absent));
   ASSERT_TRUE(store.insert("/a", v1));
   EXPECT_EQ(store.find("/a", req("1")), v1);
-  EXPECT_EQ(store.find("/a", req("2")), any);
-  Entry any2 = make_entry(std::nullopt, 20, false);
-  ASSERT_TRUE(store.insert("/a", any2));  // replaces `any` and is now the newest
-  EXPECT_EQ(store.find("/a", req("1")), any2);
+  EXPECT_EQ(store.find("/a", kNoV), absent);
+  Entry absent2 = make_entry(std::nullopt, 20);
+  ASSERT_TRUE(store.insert("/a", absent2));
+  EXPECT_EQ(store.find("/a", kNoV), absent2);
+  EXPECT_EQ(store.find("/a", req("1")), v1);
   EXPECT_EQ(store.counters().entries, 2u);
 }
 
