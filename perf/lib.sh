@@ -14,6 +14,8 @@ set_ports() {
   NG_PORT=$((BASE_PORT + 81))
   HA_PORT=$((BASE_PORT + 82))
   PO_PORT=$((BASE_PORT + 83))
+  PC_PORT=$((BASE_PORT + 84))  # Portico with its cache (perf/cache.sh)
+  NC_PORT=$((BASE_PORT + 85))  # nginx with proxy_cache (perf/cache.sh)
 }
 set_ports
 
@@ -71,6 +73,7 @@ render() {
   local src=$1 dst=$2
   sed -e "s|@DIR@|$WORK|g" -e "s|@UP_PORT@|$UP_PORT|g" -e "s|@NG_PORT@|$NG_PORT|g" \
       -e "s|@HA_PORT@|$HA_PORT|g" -e "s|@PO_PORT@|$PO_PORT|g" \
+      -e "s|@PC_PORT@|$PC_PORT|g" -e "s|@NC_PORT@|$NC_PORT|g" \
       -e "s|@NOFILE@|$NOFILE|g" -e "s|@MAXCONN@|$MAXCONN|g" "$src" >"$dst" || die "cannot write $dst"
 }
 

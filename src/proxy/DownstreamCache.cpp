@@ -268,6 +268,9 @@ bool DownstreamConn::cache_on_response_head(const upstream::ResponseHead& head, 
   cache::CacheStore& store = c.route->zone->store();
   int64_t now = wall_ms();
   cache::ExchangeTimes times{c.request_ms, now};
+  // The request's fields (for a client's conditionals, and Vary): the read buffer kept the
+  // head (holds_head), but it may have moved since the views were made.
+  ex.head.finish(in_.data());
   if (c.mode == Mode::Revalidate && head.status == 304) {
     cache::Refreshed r =
         cache::store_refreshed(store, c.key, *c.stored, *c.route, c.facts, head.headers, times);
@@ -303,8 +306,6 @@ bool DownstreamConn::cache_on_response_head(const upstream::ResponseHead& head, 
   }
   c.result = CacheResult::Miss;
   add_cache_status();
-  // The request's fields, for the entry's Vary: the read buffer kept the head (holds_head).
-  ex.head.finish(in_.data());
   // An HTTP/1.0 client's body comes de-chunked already (UpstreamConn::attach).
   const char* why =
       c.fill.begin(*c.route, c.facts, ex.head.headers(),
@@ -353,6 +354,7 @@ bool DownstreamConn::cache_serve_stale_on_error() {
   if (!c.stored || ex.response_started) return false;
   int64_t now = wall_ms();
   if (!cache::stale_if_error_allows(*c.stored, c.facts, now)) return false;
+  ex.head.finish(in_.data());  // as in cache_on_response_head
   auto stale = std::move(c.stored);
   int64_t age = cache::current_age(*stale, now);
   cache_serve(std::move(stale), CacheResult::Stale, age);
