@@ -8,9 +8,7 @@ namespace {
 
 using http::iequals;
 
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
+using http::is_ows;
 
 // One element of a field's comma list: `name`, `name=token` or `name="quoted"`.
 struct Directive {

@@ -16,15 +16,8 @@ using http::iequals;
 
 constexpr int64_t kDeltaMax = 2147483648;  // RFC 9111 §1.2.2
 
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
+using http::is_ows;
+using http::trim_ows;
 
 // Calls f(element) for each non-empty element of a comma list (no quoted strings: used
 // for Connection and Vary, whose elements are tokens).

@@ -187,16 +187,10 @@ bool asctime_date(std::string_view s, Fields& f) {
   return true;
 }
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 std::optional<int64_t> parse_http_date(std::string_view text) {
-  text = trim_ows(text);
+  text = http::trim_ows(text);
   Fields f;
   if (!imf_fixdate(text, f) && !rfc850_date(text, f) && !asctime_date(text, f)) return std::nullopt;
   if (f.day < 1 || f.day > days_in_month(f.year, f.month)) return std::nullopt;
@@ -246,6 +240,12 @@ void format_http_date(int64_t seconds, HttpDateText& out) {
   put(":");
   put_digits(secs_of_day % 60, 2);
   put(" GMT");
+}
+
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace portico::cache

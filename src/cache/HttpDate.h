@@ -16,4 +16,8 @@ std::optional<int64_t> parse_http_date(std::string_view text);
 using HttpDateText = std::array<char, 29>;
 void format_http_date(int64_t seconds, HttpDateText& out);
 
+// The wall clock, in milliseconds since the epoch: what dates and ages are measured on
+// (RFC 9111 §4.2.3's request_time, response_time and now).
+int64_t unix_now_ms();
+
 }  // namespace portico::cache

@@ -1,6 +1,7 @@
 #include "cache/Validators.h"
 
 #include "cache/HttpDate.h"
+#include "http/Header.h"
 
 namespace portico::cache {
 
@@ -11,15 +12,8 @@ bool etagc(unsigned char c) {
   return c == 0x21 || (c >= 0x23 && c <= 0x7E) || c >= 0x80;
 }
 
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
+using http::is_ows;
+using http::trim_ows;
 
 bool weak(std::string_view tag) {
   return tag.size() >= 2 && tag[0] == 'W' && tag[1] == '/';

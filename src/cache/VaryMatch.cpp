@@ -11,12 +11,7 @@
 namespace portico::cache {
 namespace {
 
-std::string_view trim_ows(std::string_view v) {
-  size_t b = 0, e = v.size();
-  while (b < e && (v[b] == ' ' || v[b] == '\t')) ++b;
-  while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t')) --e;
-  return v.substr(b, e - b);
-}
+using http::trim_ows;
 
 constexpr std::string_view kJoin = ", ";
 

@@ -2,18 +2,9 @@
 
 #include <algorithm>
 
+#include "http/Header.h"
+
 namespace portico::http {
-
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 bool ChunkedDecoder::feed(std::string_view raw, std::string& out) {
   size_t i = 0;

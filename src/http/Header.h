@@ -71,6 +71,25 @@ constexpr bool is_token(std::string_view s) {
   return true;
 }
 
+// Optional whitespace around field values and list elements (RFC 9110 §5.6.3).
+constexpr bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
+
+constexpr std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// A hexadecimal digit's value (either case), or -1.
+constexpr int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // First header with this name (case-insensitive), or nullptr.
 inline const Header* find_header(std::span<const Header> headers, std::string_view name) {
   for (const Header& h : headers)

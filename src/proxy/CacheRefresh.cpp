@@ -2,24 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-
 #include "cache/HttpDate.h"
 #include "core/Worker.h"
 #include "upstream/EndpointPool.h"
 #include "upstream/WorkerUpstream.h"
 
 namespace portico::proxy {
-
-namespace {
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 void CacheRefresh::start(core::Worker& worker, RefreshRequest request) {
   auto refresh = std::make_unique<CacheRefresh>(worker, std::move(request));
@@ -56,7 +44,7 @@ void CacheRefresh::begin() {
   upstream::WorkerUpstream& pool = request_.runtime->upstream(request_.upstream);
   upstream::EndpointPool* endpoint = pool.pick(std::nullopt, -1, worker_.timers().now());
   if (!endpoint) return finish(false);
-  request_ms_ = wall_ms();
+  request_ms_ = cache::unix_now_ms();
   bool fresh = false;
   up_ = endpoint->take_idle();
   if (!up_) {
@@ -89,7 +77,7 @@ void CacheRefresh::on_upstream_response(const upstream::ResponseHead* head, std:
   const cache::CacheRoute& route = *request_.route;
   cache::CacheStore& store = route.zone->store();
   if (head) {
-    cache::ExchangeTimes times{request_ms_, wall_ms()};
+    cache::ExchangeTimes times{request_ms_, cache::unix_now_ms()};
     if (head->status == 304) {
       cache::RequestFacts facts;
       facts.method = "GET";

@@ -3,8 +3,6 @@
 // streams to the client, and invalidation by unsafe methods. See proxy/CacheExchange.h.
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-
 #include "cache/CacheKey.h"
 #include "cache/CachedHead.h"
 #include "cache/HttpDate.h"
@@ -19,12 +17,6 @@ namespace {
 
 using cache::CacheResult;
 using Mode = CacheExchange::Mode;
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool safe_method(std::string_view m) {
   return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE";
@@ -68,7 +60,7 @@ bool DownstreamConn::cache_lookup() {
   }
   cache::append_key(c.key, host, ex.target_at.in(base));
   c.host_len = uint32_t(host.size());
-  int64_t now = wall_ms();
+  int64_t now = cache::unix_now_ms();
   std::shared_ptr<const cache::CachedResponse> entry = store.find(c.key, headers);
   if (entry) {
     cache::ReuseDecision d = cache::decide_reuse(*entry, c.facts, now);
@@ -266,7 +258,7 @@ bool DownstreamConn::cache_on_response_head(const upstream::ResponseHead& head, 
       break;
   }
   cache::CacheStore& store = c.route->zone->store();
-  int64_t now = wall_ms();
+  int64_t now = cache::unix_now_ms();
   cache::ExchangeTimes times{c.request_ms, now};
   // The request's fields (for a client's conditionals, and Vary): the read buffer kept the
   // head (holds_head), but it may have moved since the views were made.
@@ -352,7 +344,7 @@ bool DownstreamConn::cache_serve_stale_on_error() {
   Exchange& ex = *ex_;
   CacheExchange& c = ex.cache;
   if (!c.stored || ex.response_started) return false;
-  int64_t now = wall_ms();
+  int64_t now = cache::unix_now_ms();
   if (!cache::stale_if_error_allows(*c.stored, c.facts, now)) return false;
   ex.head.finish(in_.data());  // as in cache_on_response_head
   auto stale = std::move(c.stored);

@@ -1,15 +1,10 @@
 #include "router/QueryString.h"
 
+#include "http/Header.h"
+
 namespace portico::router {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Decodes the unit starting at raw[i] (one byte, or a three-byte "%XY" escape) and
 // advances i past it.
@@ -20,8 +15,8 @@ char decode_one(std::string_view raw, size_t& i) {
     return ' ';
   }
   if (c == '%' && raw.size() - i >= 3) {
-    const int hi = hex_value(raw[i + 1]);
-    const int lo = hex_value(raw[i + 2]);
+    const int hi = http::hex_value(raw[i + 1]);
+    const int lo = http::hex_value(raw[i + 2]);
     if (hi >= 0 && lo >= 0) {
       i += 3;
       return static_cast<char>(hi * 16 + lo);

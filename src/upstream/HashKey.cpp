@@ -24,16 +24,6 @@ constexpr uint64_t scramble(uint64_t w) {
   return rotl(w * kK2, 31) * kK1;
 }
 
-constexpr bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 std::optional<uint64_t> hash_nonempty(std::string_view value) {
   if (value.empty()) return std::nullopt;
   return hash_bytes(value);
@@ -64,7 +54,7 @@ std::optional<uint64_t> request_hash(const config::HashKey& key, const RequestKe
     case config::HashKey::Kind::Header: {
       const http::Header* h = http::find_header(request.headers, key.name);
       if (!h) return std::nullopt;
-      return hash_nonempty(trim(h->value));
+      return hash_nonempty(http::trim_ows(h->value));
     }
     case config::HashKey::Kind::Cookie:
       // A client may split its cookies over several Cookie lines (HTTP/2 gateways do).
