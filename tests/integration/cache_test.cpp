@@ -35,6 +35,12 @@ listeners:
         filters:
           - cache: { zone: defaults, default_ttl: 60s }
         upstream: origin
+      - name: canary
+        match: { path_prefix: /canary }
+        filters:
+          - canary: { split: { origin: 99, origin-b: 1 }, sticky: header:x-user, force_header: x-canary, force_from: [127.0.0.0/8] }
+          - cache: { zone: canary }
+        upstream: origin
       - name: small
         match: { path_prefix: /small }
         filters:
@@ -49,6 +55,8 @@ upstreams:
   - name: origin
     endpoints: [ "{{ORIGIN}}" ]
     timeouts: { response: 5s }
+  - name: origin-b
+    endpoints: [ "{{ORIGIN}}" ]
 )";
 
 std::string HttpDate(std::time_t t) {
@@ -345,6 +353,15 @@ TEST_F(Cache, HopByHopFieldsAreNeitherStoredNorServed) {
   EXPECT_FALSE(hit.headers.Has("keep-alive"));
   EXPECT_EQ(hit.headers.Value("x-end-to-end"), "kept");
   EXPECT_EQ(hit.headers.Count("content-length"), 1u);
+}
+
+TEST_F(Cache, RequestsSentToAnotherPoolBypassTheRoutesCache) {
+  ServeAlways(Answer({{"Cache-Control", "max-age=60"}}));
+  EXPECT_EQ(Fetch("/canary/a", {{"x-canary", "origin-b"}}).headers.Value("x-cache"), "BYPASS");
+  EXPECT_EQ(Fetch("/canary/a", {{"x-canary", "origin-b"}}).headers.Value("x-cache"), "BYPASS");
+  EXPECT_EQ(Fetch("/canary/a", {{"x-canary", "origin"}}).headers.Value("x-cache"), "MISS");
+  EXPECT_EQ(Fetch("/canary/a", {{"x-canary", "origin"}}).headers.Value("x-cache"), "HIT");
+  EXPECT_EQ(upstream_requests(), 3u);
 }
 
 // ---- Vary ------------------------------------------------------------------------
