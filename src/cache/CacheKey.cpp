@@ -1,5 +1,6 @@
 #include "cache/CacheKey.h"
 
+#include <cstring>
 #include <vector>
 
 #include "http/Header.h"
@@ -38,9 +39,10 @@ std::string remove_dot_segments(std::string_view reference) {
 }  // namespace
 
 void append_key(std::string& key, std::string_view host, std::string_view target) {
-  key.clear();
-  for (char c : host) key.push_back(http::ascii_lower(c));
-  key.append(target);
+  key.resize(host.size() + target.size());
+  char* p = key.data();
+  for (char c : host) *p++ = http::ascii_lower(c);
+  std::memcpy(p, target.data(), target.size());
 }
 
 bool key_of_reference(std::string& key, std::string_view value, std::string_view host,

@@ -769,7 +769,7 @@ TEST_F(Cache, AdminPurgesByKeyAndByPrefix) {
 
 TEST_F(Cache, ConcurrentMissesOfOneKeyMakeOneUpstreamRequest) {
   UpstreamResponse slow = Answer({{"Cache-Control", "max-age=60"}}, "slow body\n");
-  slow.delay = Ms{400};
+  slow.delay = Ms{800};  // every client arrives well within it, sanitizer builds too
   ServeAlways(slow);
   constexpr int kClients = 12;
   std::vector<std::thread> clients;
