@@ -3,7 +3,7 @@
 # cache next to nginx's proxy_cache, on one upstream whose answer says
 # "Cache-Control: max-age=3600". Four servers, one worker each, measured in interleaved
 # rounds with wrk -t1 (medians): nginx proxying, nginx from its proxy_cache, Portico
-# proxying, Portico from its cache. Reports req/s, p50/p99 and CPU microseconds per request
+# proxying, Portico from its cache; and the upstream itself, for the floor. Reports req/s, p50/p99 and CPU microseconds per request
 # (utime+stime of the server's process tree from /proc), then the ratios the cache issue
 # asks about: Portico's hit CPU / Portico's proxied CPU, and Portico's cached req/s /
 # nginx's cached req/s.
@@ -66,7 +66,9 @@ start portico-cache "$PC_PORT" "$PORTICO_BIN" --config "$WORK/portico-cache.yaml
 http_check portico-cache
 check_cached portico-cache x-cache HIT
 
-SERVERS=(nginx nginx-cache portico portico-cache)
+# The upstream itself (nginx answering from memory with `return 200`) is the floor: what
+# any answer without an upstream costs here, mostly the kernel's loopback TCP.
+SERVERS=(upstream nginx nginx-cache portico portico-cache)
 declare -A RPS=() P50=() P99=() CPU=() ERRS=()
 for s in "${SERVERS[@]}"; do run_wrk "${SPORT[$s]}" 1 "$CONNS" "$WORK/warmup-$s.txt"; done
 hz=$(getconf CLK_TCK)
