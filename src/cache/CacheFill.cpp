@@ -6,9 +6,31 @@
 
 namespace portico::cache {
 
+namespace {
+
+// A response that varies on a field Portico sets or drops on the way upstream varies on
+// what the upstream saw, not on what the client sent: its variants could not be told
+// apart by the client's request (and a refresh would have to forge the field).
+bool varies_on_portico_field(const CachedResponse& r, std::string_view flags_header) {
+  static constexpr std::string_view kPortico[] = {
+      "x-portico-flags",   "x-forwarded-for",   "x-forwarded-host", "x-forwarded-proto",
+      "x-request-id",      "traceparent",       "tracestate",       "if-none-match",
+      "if-modified-since", "connection",        "keep-alive",       "te",
+      "upgrade",           "transfer-encoding", "proxy-connection", "expect"};
+  for (const VaryField& f : r.vary) {
+    if (!flags_header.empty() && http::iequals(f.name, flags_header)) return true;
+    for (std::string_view n : kPortico)
+      if (http::iequals(f.name, n)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 const char* CacheFill::begin(const CacheRoute& route, const RequestFacts& request,
                              std::span<const http::Header> request_headers,
-                             const ResponseHeadView& head, ExchangeTimes times) {
+                             const ResponseHeadView& head, ExchangeTimes times,
+                             std::string_view flags_header, uint64_t generation) {
   reset();
   CacheControl cc = parse_cache_control(head.headers);
   StorePolicy policy{.store_set_cookie = route.store_set_cookie};
@@ -31,6 +53,15 @@ const char* CacheFill::begin(const CacheRoute& route, const RequestFacts& reques
                                   .times = times,
                                   .body = body_,
                                   .heuristic = route.heuristic});
+  if (entry_->vary_any) {
+    reset();
+    return "Vary: *";
+  }
+  if (varies_on_portico_field(*entry_, flags_header)) {
+    reset();
+    return "Vary names a field Portico sets or drops upstream";
+  }
+  generation_ = generation;
   return nullptr;
 }
 
@@ -41,11 +72,13 @@ void CacheFill::add(std::string_view raw, uint64_t max_object_bytes) {
 }
 
 void CacheFill::finish(CacheStore& store, std::string_view key) {
-  if (entry_ && (!chunked_ || decoder_.done())) store.insert(key, std::move(entry_));
+  if (entry_ && (!chunked_ || decoder_.done()))
+    store.insert_unless_purged(key, std::move(entry_), generation_);
   reset();
 }
 
 void CacheFill::reset() {
+  generation_ = 0;
   entry_.reset();
   body_.reset();
   chunked_ = false;
@@ -62,13 +95,21 @@ Refreshed store_refreshed(CacheStore& store, std::string_view key, const CachedR
   }
   auto refreshed = refreshed_by_304(stored, not_modified, times, route.heuristic);
   StorePolicy policy{.store_set_cookie = route.store_set_cookie};
-  RequestFacts get = request;  // the stored response answered a GET, whatever revalidated it
-  get.method = "GET";
+  // What the 304 says about the response (private, no-store, a Set-Cookie) ends the shared
+  // copy; what the revalidating request was (with Authorization, or no-store) only keeps
+  // this answer out of the store. A stored response answered a GET, whatever revalidated it.
+  RequestFacts plain;
+  plain.method = "GET";
   if (const char* why =
-          why_not_storable(get, refreshed->status, refreshed->headers, refreshed->cc, policy)) {
+          why_not_storable(plain, refreshed->status, refreshed->headers, refreshed->cc, policy)) {
     store.purge(key);
     return {std::move(refreshed), why};
   }
+  RequestFacts get = request;
+  get.method = "GET";
+  if (const char* why =
+          why_not_storable(get, refreshed->status, refreshed->headers, refreshed->cc, policy))
+    return {std::move(refreshed), why};
   // Replaced only where the revalidated entry still is: one evicted, purged or replaced
   // by a newer response meanwhile is not brought back.
   if (!store.replace(key, &stored, refreshed)) return {std::move(refreshed), "replaced meanwhile"};

@@ -26,14 +26,17 @@ struct ResponseHeadView {
 class CacheFill {
  public:
   // Starts storing the response when it may be stored; otherwise returns why not.
+  // `flags_header`: the config's name for the flags header Portico sets (besides
+  // x-portico-flags). `generation`: the key's purge generation when the request was sent.
   const char* begin(const CacheRoute& route, const RequestFacts& request,
                     std::span<const http::Header> request_headers, const ResponseHeadView& head,
-                    ExchangeTimes times);
+                    ExchangeTimes times, std::string_view flags_header, uint64_t generation);
   bool active() const { return entry_ != nullptr; }
   // Body bytes as received (still chunked when the response is); abandons the fill when
   // they do not fit.
   void add(std::string_view raw, uint64_t max_object_bytes);
-  // The response is complete: stores it under `key` (when nothing abandoned it).
+  // The response is complete: stores it under `key`, unless something abandoned it or
+  // the key was purged meanwhile (an invalidation must not be undone by an older fetch).
   void finish(CacheStore& store, std::string_view key);
   void reset();
 
@@ -41,6 +44,7 @@ class CacheFill {
   std::shared_ptr<const CachedResponse> entry_;
   std::shared_ptr<std::string> body_;
   bool chunked_ = false;
+  uint64_t generation_ = 0;
   http::ChunkedDecoder decoder_;
 };
 

@@ -36,6 +36,19 @@ std::string remove_dot_segments(std::string_view reference) {
   return result;
 }
 
+// Where a reference's scheme ends (its ':'), or npos when it has none: a scheme is
+// ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) before any '/', '?' or '#' (RFC 3986 §3.1).
+size_t scheme_end(std::string_view value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    char c = value[i];
+    bool alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+    if (c == ':') return i > 0 ? i : std::string_view::npos;
+    if (!(alpha || (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))))
+      return std::string_view::npos;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 void append_key(std::string& key, std::string_view host, std::string_view target) {
@@ -49,7 +62,6 @@ bool key_of_reference(std::string& key, std::string_view value, std::string_view
                       std::string_view target) {
   value = value.substr(0, value.find('#'));
   if (value.empty()) return false;
-  std::string_view path;
   std::string resolved;
   auto authority_path = [&](std::string_view rest) {
     size_t slash = rest.find_first_of("/?");
@@ -62,9 +74,12 @@ bool key_of_reference(std::string& key, std::string_view value, std::string_view
     if (!authority_path(value.substr(2))) return false;
   } else if (value[0] == '/') {
     resolved = value;
+  } else if (value[0] == '?') {
+    // A query alone replaces the target's query (RFC 3986 §5.2.2).
+    resolved.assign(target.substr(0, target.find('?'))).append(value);
   } else {
-    size_t colon = value.find(':');
-    if (colon != std::string_view::npos && colon < value.find('/')) {
+    size_t colon = scheme_end(value);
+    if (colon != std::string_view::npos) {
       // TLS may end in front of Portico: https names the same origin as http here.
       std::string_view scheme = value.substr(0, colon);
       if (!http::iequals(scheme, "http") && !http::iequals(scheme, "https")) return false;
@@ -75,8 +90,7 @@ bool key_of_reference(std::string& key, std::string_view value, std::string_view
       resolved.assign(base.substr(0, base.rfind('/') + 1)).append(value);
     }
   }
-  path = resolved;
-  append_key(key, host, remove_dot_segments(path));
+  append_key(key, host, remove_dot_segments(resolved));
   return true;
 }
 

@@ -47,6 +47,7 @@ struct alignas(64) CacheStore::Shard {
   std::list<Item> lru;               // front: most recently used
   KeyMap<std::vector<ItemIt>> keys;  // each key's variants, oldest first
   KeyMap<std::vector<FillWaiter*>> fills;
+  uint64_t purges = 0;  // see purge_generation()
 
   // Drops one entry of a key, and the key when it was the last. Returns its bytes.
   uint64_t remove(ItemIt it) {
@@ -95,14 +96,27 @@ std::shared_ptr<const CachedResponse> CacheStore::find(
   return nullptr;
 }
 
+uint64_t CacheStore::purge_generation(std::string_view key) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  return s.purges;
+}
+
 bool CacheStore::insert(std::string_view key, std::shared_ptr<const CachedResponse> entry) {
-  if (!entry) return false;
+  return insert_unless_purged(key, std::move(entry), UINT64_MAX);
+}
+
+bool CacheStore::insert_unless_purged(std::string_view key,
+                                      std::shared_ptr<const CachedResponse> entry,
+                                      uint64_t generation) {
+  if (!entry || entry->vary_any) return false;  // Vary: * would never be found
   const uint64_t size = entry->size();
   if (size > limits_.max_object_bytes || size > limits_.max_bytes) return false;
   const CachedResponse* added = entry.get();
   Shard& s = shard_for(key);
   {
     std::lock_guard lock(s.mu);
+    if (generation != UINT64_MAX && generation != s.purges) return false;
     auto k = s.keys.find(key);
     if (k == s.keys.end()) k = s.keys.try_emplace(std::string(key)).first;
     std::vector<Shard::ItemIt>& variants = k->second;
@@ -189,6 +203,7 @@ bool CacheStore::replace(std::string_view key, const CachedResponse* old,
 size_t CacheStore::purge(std::string_view key) {
   Shard& s = shard_for(key);
   std::lock_guard lock(s.mu);
+  ++s.purges;
   auto k = s.keys.find(key);
   if (k == s.keys.end()) return 0;
   const size_t n = k->second.size();
@@ -207,6 +222,7 @@ size_t CacheStore::purge_prefix(std::string_view prefix) {
   for (size_t i = 0; i < kShards; ++i) {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mu);
+    ++s.purges;
     for (auto k = s.keys.begin(); k != s.keys.end();) {
       if (!std::string_view(k->first).starts_with(prefix)) {
         ++k;

@@ -61,6 +61,13 @@ class CacheStore {
   // evicting the least recently used entries until the zone fits max_bytes. false (and
   // nothing stored) when the entry alone is larger than max_object_bytes or max_bytes.
   bool insert(std::string_view key, std::shared_ptr<const CachedResponse> entry);
+  // As insert, unless a purge may have touched `key` since purge_generation(key) was
+  // `generation`: a response fetched before an invalidation must not land after it.
+  bool insert_unless_purged(std::string_view key, std::shared_ptr<const CachedResponse> entry,
+                            uint64_t generation);
+  // Counts purges and invalidations of the keys that share `key`'s shard (cheap and
+  // conservative: a purge of another key of the shard counts too).
+  uint64_t purge_generation(std::string_view key);
 
   // Replaces `old` by `updated` in place when `old` is still stored (a 304's refresh);
   // false when it was evicted, purged or replaced meanwhile (then nothing changes).

@@ -99,7 +99,7 @@ bool vary_matches(const CachedResponse& stored, std::span<const http::Header> re
 // Whether two stored responses are the same variant (same fields and values), so a new
 // one replaces the old.
 bool same_variant(const CachedResponse& a, const CachedResponse& b);
-// Whether they vary on the same fields (whatever the values).
+// Whether they vary on the same fields (whatever the values and their order).
 bool same_vary_fields(const CachedResponse& a, const CachedResponse& b);
 
 }  // namespace portico::cache

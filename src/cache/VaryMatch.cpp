@@ -78,8 +78,13 @@ bool same_variant(const CachedResponse& a, const CachedResponse& b) {
 
 bool same_vary_fields(const CachedResponse& a, const CachedResponse& b) {
   if (a.vary_any != b.vary_any || a.vary.size() != b.vary.size()) return false;
-  for (size_t i = 0; i < a.vary.size(); ++i)
-    if (!http::iequals(a.vary[i].name, b.vary[i].name)) return false;
+  // As sets: "Vary: A, B" and "Vary: B, A" vary on the same fields. Names are unique
+  // within one entry, so equal sizes and inclusion one way suffice.
+  for (const VaryField& f : a.vary) {
+    bool found = false;
+    for (const VaryField& g : b.vary) found = found || http::iequals(f.name, g.name);
+    if (!found) return false;
+  }
   return true;
 }
 

@@ -47,6 +47,7 @@ struct CacheExchange {
     stored.reset();
     serving.reset();
     request_ms = 0;
+    generation = 0;
     lease.release();
     fill.reset();
     upstream_lines.clear();
@@ -64,7 +65,8 @@ struct CacheExchange {
   std::shared_ptr<const cache::CachedResponse> stored;   // found: to revalidate, or stale
   std::shared_ptr<const cache::CachedResponse> serving;  // pinned while its bytes go out
   int64_t request_ms = 0;                                // when the upstream was asked
-  cache::FillLease lease;                                // this request leads the key's fill
+  uint64_t generation = 0;     // the key's purge generation then (CacheStore::purge_generation)
+  cache::FillLease lease;      // this request leads the key's fill
   cache::CacheFill fill;       // the upstream's response, on its way into the store
   std::string upstream_lines;  // validators for the upstream request ("Name: value\r\n")
   // Collapsing: waiting for another request's fill of the key.

@@ -23,8 +23,10 @@ CacheRefresh::CacheRefresh(core::Worker& worker, RefreshRequest request)
   head_.append(request_.host).append("\r\n");
   // The fields the stored variant was selected by, so the upstream answers for the same
   // variant, and the new entry records the same values.
+  // (Never a field Portico sets itself: such responses are not stored, CacheFill::begin.
+  // Host is the key's, written above.)
   for (const cache::VaryField& f : stored.vary) {
-    if (!f.value) continue;
+    if (!f.value || f.name == "host") continue;
     head_.append(f.name).append(": ").append(*f.value).append("\r\n");
   }
   if (!stored.etag.empty()) head_.append("If-None-Match: ").append(stored.etag).append("\r\n");
@@ -87,9 +89,9 @@ void CacheRefresh::on_upstream_response(const upstream::ResponseHead* head, std:
     }
     cache::RequestFacts facts;
     facts.method = "GET";
-    const char* why =
-        fill_.begin(route, facts, vary_headers_,
-                    {head->status, head->reason, head->headers, head->chunked}, times);
+    const char* why = fill_.begin(
+        route, facts, vary_headers_, {head->status, head->reason, head->headers, head->chunked},
+        times, request_.runtime->runtime().config().flags_header, request_.generation);
     if (why) {
       // Not storable now (an error, no-store): the stale entry stays until it expires.
       spdlog::debug("cache {}: background refresh of {}: {} not stored: {}", route.zone->name(),

@@ -34,6 +34,7 @@ struct RefreshRequest {
   std::string_view target;  // origin-form
   std::shared_ptr<const cache::CachedResponse> stored;
   cache::FillLease lease;
+  uint64_t generation = 0;  // the key's purge generation when the refresh began
 };
 
 class CacheRefresh final : public upstream::UpstreamClient, public core::ListHook<CacheRefresh> {

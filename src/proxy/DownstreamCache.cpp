@@ -121,6 +121,7 @@ bool DownstreamConn::cache_lookup() {
     }
   }
   c.request_ms = now;
+  c.generation = store.purge_generation(c.key);
   return false;
 }
 
@@ -142,7 +143,8 @@ void DownstreamConn::cache_refresh_in_background(
                                 .host = route.host_rewrite ? *route.host_rewrite : host,
                                 .target = std::string_view(c.key).substr(c.host_len),
                                 .stored = stale,
-                                .lease = cache::FillLease(c.route->zone->store_ptr(), c.key)});
+                                .lease = cache::FillLease(c.route->zone->store_ptr(), c.key),
+                                .generation = store.purge_generation(c.key)});
 }
 
 void DownstreamConn::cache_wait() {
@@ -279,6 +281,8 @@ bool DownstreamConn::cache_on_response_head(const upstream::ResponseHead& head, 
           "ETag; the stored response is dropped",
           ex.route->route->name, ex.endpoint->endpoint().address.text, ex.target);
       c.lease.release();
+      c.result = CacheResult::Miss;
+      add_cache_status();
       respond_local(502, false);
       return true;
     }
@@ -301,7 +305,8 @@ bool DownstreamConn::cache_on_response_head(const upstream::ResponseHead& head, 
   // An HTTP/1.0 client's body comes de-chunked already (UpstreamConn::attach).
   const char* why =
       c.fill.begin(*c.route, c.facts, ex.head.headers(),
-                   {head.status, head.reason, head.headers, head.chunked && !ex.http10}, times);
+                   {head.status, head.reason, head.headers, head.chunked && !ex.http10}, times,
+                   runtime_->runtime().config().flags_header, c.generation);
   c.stored.reset();
   c.mode = Mode::Bypass;  // the request head no longer needs keeping
   if (why) {

@@ -384,6 +384,18 @@ TEST_F(Cache, VaryKeepsOneVariantPerRequestValue) {
   EXPECT_EQ(upstream_requests(), 3u);
 }
 
+TEST_F(Cache, AResponseVaryingOnAFieldPorticoSetsIsNotStored) {
+  // What the upstream saw in X-Forwarded-For (or the flags header) is Portico's, not the
+  // client's: the variants could not be told apart by the client's request.
+  for (const char* field : {"X-Forwarded-For", "X-Portico-Flags"}) {
+    std::string path = std::string("/vary-own-") + field;
+    ServeAlways(Answer({{"Cache-Control", "max-age=60"}, {"Vary", field}}));
+    Fetch(path, {{field, "forged"}});
+    EXPECT_EQ(Fetch(path, {{field, "forged"}}).headers.Value("x-cache"), "MISS") << field;
+  }
+  EXPECT_EQ(upstream_requests(), 4u);
+}
+
 TEST_F(Cache, VaryStarNeverMatches) {
   ServeAlways(Answer({{"Cache-Control", "max-age=60"}, {"Vary", "*"}}));
   Fetch("/varystar");
@@ -739,6 +751,21 @@ TEST_F(Cache, UnsafeMethodsInvalidateTheTargetAndLocation) {
   EXPECT_EQ(Fetch("/items/4").headers.Value("x-cache"), "HIT");
   EXPECT_EQ(Fetch("/items/x", {}, "PATCH").status, 200);
   EXPECT_EQ(Fetch("/items/4").headers.Value("x-cache"), "MISS");
+}
+
+TEST_F(Cache, AnInvalidationDuringAFetchIsNotUndoneByIt) {
+  Serve([](const HttpRequest& req) {
+    if (req.method == "POST") return Answer({}, "changed\n");
+    UpstreamResponse r = Answer({{"Cache-Control", "max-age=60"}}, "before the change\n");
+    r.delay = Ms{600};
+    return r;
+  });
+  std::thread reader([&] { it::Fetch(port_, Get("/racing"), {.timeout = Ms{5000}}); });
+  ASSERT_TRUE(origin_.WaitForRequestHeads(1, Ms{3000}));
+  EXPECT_EQ(Fetch("/racing", {}, "POST").status, 200);  // lands while the GET is in flight
+  reader.join();
+  // The answer fetched before the change is not stored over the invalidation.
+  EXPECT_EQ(Fetch("/racing").headers.Value("x-cache"), "MISS");
 }
 
 TEST_F(Cache, AdminPurgesByKeyAndByPrefix) {

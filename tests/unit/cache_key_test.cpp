@@ -35,6 +35,9 @@ TEST(CacheKey, ReferencesOfTheSameOrigin) {
   EXPECT_EQ(reference("../../../c"), "example.com/c");
   EXPECT_EQ(reference(".."), "example.com/");
   EXPECT_EQ(reference("/x#frag"), "example.com/x");
+  EXPECT_EQ(reference("?page=2"), "example.com/a/b?page=2");
+  EXPECT_EQ(reference("c?d:e"), "example.com/a/c?d:e");  // no scheme: the colon comes later
+  EXPECT_EQ(reference("c:d"), "(none)");                 // the scheme c, not ours
 }
 
 TEST(CacheKey, ReferencesElsewhereAreNotInvalidated) {
