@@ -71,6 +71,7 @@ void write_cached_head(std::string& out, const CachedHead& head) {
     out.resize(total);
     char* at = out.data();
     for (std::string_view p : pieces) {
+      if (p.empty()) continue;  // an empty view may have no data pointer at all
       std::memcpy(at, p.data(), p.size());
       at += p.size();
     }

@@ -325,7 +325,9 @@ TEST_F(Cache, MustUnderstandStoresOnlyStatusesTheCacheUnderstands) {
 }
 
 TEST_F(Cache, ImmutableAndNoTransformResponsesAreServedAsStored) {
-  std::string gz("\x1f\x8b\x08\x00binary\x00bytes", 18);
+  // Binary bytes, NULs included (spelled out: "\x00b" would be one escape).
+  const std::string gz = std::string("\x1f\x8b\x08", 3) + std::string(1, '\0') + "binary" +
+                         std::string(1, '\0') + "bytes";
   ServeAlways(Answer({{"Cache-Control", "max-age=60, immutable, no-transform"},
                       {"Content-Type", "application/octet-stream"},
                       {"Content-Encoding", "gzip"}},
