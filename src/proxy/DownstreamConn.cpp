@@ -736,11 +736,14 @@ void DownstreamConn::respond_unavailable(const char* why, bool overloaded) {
   if (ex.filter.outcome.kind == filters::UpstreamOutcome::Kind::None)
     ex.filter.outcome = {filters::UpstreamOutcome::Kind::Unavailable, 503};
   end_attempt();
-  if (cache_serve_stale_on_error()) {
-    pump();
-    return;
-  }
-  respond_local(503, ex.has_body && !ex.request_complete);
+  respond_upstream_failure(503);
+}
+
+void DownstreamConn::respond_upstream_failure(int status) {
+  Exchange& ex = *ex_;
+  // stale-if-error: a stored response may answer instead (DownstreamCache.cpp).
+  if (!cache_serve_stale_on_error())
+    respond_local(status, ex.has_body && !ex.request_complete);  // closes if a body still comes
   pump();  // a bodiless request completes (and the exchange ends) once parsing resumes
 }
 
@@ -922,13 +925,7 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
   bool timeout =
       failure == upstream::Failure::ConnectTimeout || failure == upstream::Failure::ResponseTimeout;
   end_attempt();
-  if (cache_serve_stale_on_error()) {
-    pump();
-    return;
-  }
-  // The connection stays usable unless a request body is still arriving.
-  respond_local(timeout ? 504 : 502, ex.has_body && !ex.request_complete);
-  pump();  // a bodiless request completes (and the exchange ends) once parsing resumes
+  respond_upstream_failure(timeout ? 504 : 502);
 }
 
 // ---- answering ---------------------------------------------------------------------
@@ -1157,8 +1154,7 @@ void DownstreamConn::on_total_timeout() {
   ex.queue_timer.cancel();
   detach_upstream(true);
   end_attempt();
-  if (!cache_serve_stale_on_error()) respond_local(504, ex.has_body && !ex.request_complete);
-  pump();
+  respond_upstream_failure(504);
 }
 
 void DownstreamConn::drain() {

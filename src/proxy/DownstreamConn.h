@@ -113,6 +113,9 @@ class DownstreamConn final : public core::TransportEvents,
   void retry();
   // 503; `overloaded`: a limit refused it (x-portico-overloaded), not the pool's health.
   void respond_unavailable(const char* why, bool overloaded = false);
+  // 502, 503 or 504 for an upstream that failed this request, unless the cache may answer
+  // with a stale response (stale-if-error).
+  void respond_upstream_failure(int status);
   void flush_upstream(uint32_t body_from, uint32_t body_to);
   bool must_close_after_local_answer() const;
   // `body` empty: the status text.
