@@ -97,11 +97,76 @@ struct Route {
   std::optional<std::vector<FilterSpec>> filters;
 };
 
+// TLS on a listener (see docs/CONFIG.md, "tls"). Files are read when the config loads.
+struct TlsCertificate {
+  std::string cert;  // PEM: the leaf first, then its chain
+  std::string key;   // PEM, unencrypted
+  // Names this certificate answers for (exact or "*.example.com"); empty: the names in
+  // the certificate itself (its DNS subject alternative names, else its common name).
+  std::vector<std::string> server_names;
+  SourceMark mark;
+};
+
+enum class TlsVersion { V1_2, V1_3 };
+
+struct ClientCertificates {
+  bool enabled = false;  // true when `client_certificates:` is present
+  std::string ca;        // PEM bundle of the CAs that may issue client certificates
+  bool required = true;  // mode: required | optional
+  uint32_t verify_depth = 4;
+  // The upstream request header that carries the verified subject (RFC 2253); a client's
+  // own copy is always dropped. Empty: not sent.
+  std::string subject_header = "x-client-cert-subject";
+};
+
+struct ListenerTls {
+  bool enabled = false;  // true when `tls:` is present
+  SourceMark mark;
+  std::vector<TlsCertificate> certificates;  // the first is the default
+  // A client whose server name (SNI) matches no certificate, or that sends none: answered
+  // with the default certificate, or refused with an unrecognized_name alert.
+  bool reject_unknown_server_name = false;
+  TlsVersion min_version = TlsVersion::V1_2;
+  TlsVersion max_version = TlsVersion::V1_3;
+  // TLS 1.2 cipher list (OpenSSL syntax) and TLS 1.3 cipher suites.
+  std::string ciphers =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+  std::string ciphersuites =
+      "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+  std::vector<std::string> alpn{"http/1.1"};  // in order of preference
+  Duration handshake_timeout{10'000};
+  bool session_tickets = true;
+  Duration ticket_key_rotation{3'600'000};  // a key encrypts for this long, decrypts for twice
+  uint32_t session_cache_size = 20'480;     // sessions kept by id (TLS 1.2); 0 = no cache
+  Duration session_timeout{300'000};        // how long a session may be resumed
+  ClientCertificates client_certificates;
+};
+
+// TLS to a pool's endpoints.
+struct UpstreamTls {
+  bool enabled = false;  // true when `tls:` is present
+  SourceMark mark;
+  // The name sent as SNI and verified in the certificate; empty: the endpoint's host name
+  // (an IP literal is verified as an IP address and sent no SNI).
+  std::string server_name;
+  bool verify = true;
+  std::string ca;    // PEM bundle; empty: the system's trust store
+  std::string cert;  // optional client certificate (PEM chain) and its key
+  std::string key;
+  TlsVersion min_version = TlsVersion::V1_2;
+  TlsVersion max_version = TlsVersion::V1_3;
+  std::string ciphers;        // empty: OpenSSL's defaults
+  bool session_reuse = true;  // resume the last session per endpoint and worker
+};
+
 struct Listener {
   std::string name;
   SourceMark mark;
   SocketAddress address;
   Limits limits;
+  ListenerTls tls;
   std::vector<FilterSpec> filters;  // the default for routes without their own
   std::vector<Route> routes;
 };
@@ -184,6 +249,7 @@ struct Upstream {
   HealthCheck health_check;
   Outlier outlier;
   Retries retries;
+  UpstreamTls tls;
 };
 
 // A feature flag (see docs/CONFIG.md, "flags"): on for a request when enabled and either
