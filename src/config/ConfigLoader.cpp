@@ -19,6 +19,7 @@
 #include <tuple>
 
 #include "config/FlagsConfig.h"
+#include "config/TlsConfig.h"
 #include "config/ValueParsers.h"
 #include "config/YamlReader.h"
 #include "filters/FilterContext.h"
@@ -443,7 +444,7 @@ class Loader : public YamlReader {
     for (const Item& element : *list) {
       Listener listener;
       listener.mark = {element.pos.line, element.pos.column};
-      auto fields = read_fields(element, {"name", "address", "limits", "filters", "routes"});
+      auto fields = read_fields(element, {"name", "address", "limits", "filters", "routes", "tls"});
       if (!fields) continue;
 
       if (const Entry* e = require(*fields, "name")) {
@@ -477,6 +478,8 @@ class Loader : public YamlReader {
         }
       }
       if (const Entry* e = fields->find("limits")) parse_limits(e->value, listener.limits);
+      if (const Entry* e = fields->find("tls"))
+        read_listener_tls(*this, e->value, config.flags_header, listener.tls);
       if (const Entry* e = fields->find("filters")) parse_filters(e->value, listener.filters);
       if (const Entry* e = require(*fields, "routes")) parse_routes(e->value, listener, refs);
       config.listeners.push_back(std::move(listener));
@@ -759,7 +762,7 @@ class Loader : public YamlReader {
       upstream.mark = {element.pos.line, element.pos.column};
       auto fields = read_fields(
           element, {"name", "balance", "hash_key", "endpoints", "timeouts", "keepalive", "limits",
-                    "panic_threshold", "dns_refresh", "health_check", "outlier", "retries"});
+                    "panic_threshold", "dns_refresh", "health_check", "outlier", "retries", "tls"});
       if (!fields) continue;
 
       if (const Entry* e = require(*fields, "name")) {
@@ -814,6 +817,7 @@ class Loader : public YamlReader {
         parse_outlier(e->value, upstream.outlier);
       }
       if (const Entry* e = fields->find("retries")) parse_retries(e->value, upstream.retries);
+      if (const Entry* e = fields->find("tls")) read_upstream_tls(*this, e->value, upstream.tls);
       config.upstreams.push_back(std::move(upstream));
     }
   }

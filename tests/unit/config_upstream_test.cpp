@@ -407,7 +407,7 @@ TEST(ConfigUpstream, UnknownKeysInsideTheNewMappings) {
   EXPECT_EQ(upstream_error("    endpoints: [ 127.0.0.1:1 ]\n    circuit_breaker: {}\n"),
             "test.yaml:11:5: upstreams[0].circuit_breaker: unknown key 'circuit_breaker' "
             "(expected one of: name, balance, hash_key, endpoints, timeouts, keepalive, limits, "
-            "panic_threshold, dns_refresh, health_check, outlier, retries)");
+            "panic_threshold, dns_refresh, health_check, outlier, retries, tls)");
 }
 
 TEST(ConfigUpstream, HashKeyRequiredForConsistentHashing) {
