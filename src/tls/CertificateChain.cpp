@@ -8,8 +8,11 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
+
+#include "http/Header.h"
 
 namespace portico::tls {
 namespace {
@@ -23,9 +26,9 @@ constexpr int kMinRsaBits = 2048;
 
 // The whole file, read here rather than by OpenSSL so that a failure says why in the
 // system's words (errno) instead of OpenSSL's "system lib".
-std::string read_whole_file(const std::string& path, const char* what) {
+std::string read_whole_file(const std::string& path, const std::string& role) {
   auto fail = [&](int err) {
-    return std::invalid_argument("cannot read " + std::string(what) + " file " + path + ": " +
+    return std::invalid_argument("cannot read " + role + " file " + path + ": " +
                                  std::strerror(err));
   };
   FilePtr file(std::fopen(path.c_str(), "rb"));
@@ -48,31 +51,6 @@ BioPtr memory_bio(const std::string& data) {
 bool only_end_of_pem() {
   unsigned long e = ERR_peek_last_error();
   return e != 0 && ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
-}
-
-void read_certificates(const std::string& path, CertificateChain& chain) {
-  const std::string pem = read_whole_file(path, "certificate");
-  BioPtr bio = memory_bio(pem);
-  ERR_clear_error();
-  for (size_t n = 0;; ++n) {
-    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-    if (!cert) {
-      if (n > 0 && only_end_of_pem()) {
-        ERR_clear_error();
-        return;
-      }
-      if (n == 0 && only_end_of_pem()) {
-        ERR_clear_error();
-        throw std::invalid_argument("certificate file " + path + " holds no PEM certificate");
-      }
-      throw std::invalid_argument("certificate " + std::to_string(n + 1) + " in " + path +
-                                  " cannot be parsed: " + take_errors());
-    }
-    if (n == 0)
-      chain.leaf = std::move(cert);
-    else
-      chain.intermediates.push_back(std::move(cert));
-  }
 }
 
 // OpenSSL asks for a passphrase only when the key is encrypted: being asked is the test.
@@ -122,8 +100,7 @@ std::string key_type_name(const EVP_PKEY* key) {
 
 std::string lower(const unsigned char* data, size_t size) {
   std::string out(reinterpret_cast<const char*>(data), size);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (char& c : out) c = http::ascii_lower(c);
   return out;
 }
 
@@ -165,6 +142,23 @@ int64_t not_after(const X509* cert) {
 
 }  // namespace
 
+std::vector<X509Ptr> load_certificates(const std::string& path, const std::string& role) {
+  const std::string pem = read_whole_file(path, role);
+  BioPtr bio = memory_bio(pem);
+  std::vector<X509Ptr> certs;
+  ERR_clear_error();
+  while (X509Ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)})
+    certs.push_back(std::move(cert));
+  if (only_end_of_pem()) {
+    ERR_clear_error();
+    if (certs.empty())
+      throw std::invalid_argument(role + " file " + path + " holds no PEM certificate");
+    return certs;
+  }
+  throw std::invalid_argument("certificate " + std::to_string(certs.size() + 1) + " in " + path +
+                              " cannot be parsed: " + take_errors());
+}
+
 std::string subject_rfc2253(const X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0)
@@ -176,7 +170,10 @@ std::string subject_rfc2253(const X509* cert) {
 
 CertificateChain load_certificate_chain(const std::string& cert_path, const std::string& key_path) {
   CertificateChain chain;
-  read_certificates(cert_path, chain);
+  std::vector<X509Ptr> certs = load_certificates(cert_path, "certificate");
+  chain.leaf = std::move(certs.front());
+  chain.intermediates.assign(std::make_move_iterator(certs.begin() + 1),
+                             std::make_move_iterator(certs.end()));
   chain.key = read_key(key_path);
   if (X509_check_private_key(chain.leaf.get(), chain.key.get()) != 1) {
     ERR_clear_error();

@@ -28,6 +28,11 @@ struct CertificateChain {
 // 2048 bits.
 CertificateChain load_certificate_chain(const std::string& cert_path, const std::string& key_path);
 
+// Every certificate of a PEM file (a CA bundle), in file order. Throws std::invalid_argument
+// when the file cannot be read, holds none or one cannot be parsed; `role` names the file
+// in the message ("CA" file ...).
+std::vector<X509Ptr> load_certificates(const std::string& path, const std::string& role);
+
 // The certificate's subject as RFC 2253 text ("CN=a.example.com,O=Example").
 std::string subject_rfc2253(const X509* cert);
 
