@@ -18,6 +18,18 @@ namespace {
 
 using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslFree<EVP_MD_CTX, EVP_MD_CTX_free>>;
 
+using Owner = std::shared_ptr<const ServerTlsContext>;
+
+// An SSL's reference to its ServerTlsContext, dropped when OpenSSL frees the SSL.
+void release_owner(void*, void* owner, CRYPTO_EX_DATA*, int, long, void*) {
+  std::unique_ptr<Owner> release(static_cast<Owner*>(owner));
+}
+
+int owner_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, release_owner);
+  return index;
+}
+
 // Marks an SSL whose server name this listener refused.
 int refused_index() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
@@ -294,7 +306,11 @@ std::shared_ptr<const ServerTlsContext> ServerTlsContext::build(
 
 SslPtr ServerTlsContext::new_connection() const {
   SslPtr ssl(SSL_new(contexts_.front().get()));
-  if (ssl) SSL_set_accept_state(ssl.get());
+  if (!ssl) return nullptr;
+  auto owner = std::make_unique<Owner>(shared_from_this());
+  if (SSL_set_ex_data(ssl.get(), owner_index(), owner.get()) != 1) return nullptr;
+  owner.release();  // to OpenSSL: release_owner() frees it with the SSL
+  SSL_set_accept_state(ssl.get());
   return ssl;
 }
 

@@ -10,8 +10,9 @@
 // connection started on and others from the one it moved to, so every context of a
 // listener gets the same settings besides its certificates.
 //
-// Lifetime: the contexts' callbacks point into this object and its ticket ring. Keep the
-// shared_ptr that build() returned for as long as any SSL from new_connection() lives.
+// Lifetime: the contexts' callbacks point into this object and its ticket ring, so each
+// SSL from new_connection() holds a reference to it (in its ex_data): a reload may drop
+// the old context while its connections are still open.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -29,7 +30,7 @@
 
 namespace portico::tls {
 
-class ServerTlsContext {
+class ServerTlsContext : public std::enable_shared_from_this<ServerTlsContext> {
   struct Token {
     explicit Token() = default;
   };
@@ -46,7 +47,7 @@ class ServerTlsContext {
                                                        std::shared_ptr<TicketKeyRing> tickets);
 
   // A server-side SSL for one accepted connection, in accept state; nullptr when OpenSSL
-  // fails (its errors are left in the thread's queue: take_errors()).
+  // fails (its errors are left in the thread's queue: take_errors()). Not for SSL_dup.
   SslPtr new_connection() const;
 
   // Null when session tickets are off.

@@ -63,6 +63,15 @@ TEST_F(CertificateChainTest, IntermediatesAreKeptInFileOrder) {
             "CN=Portico Test Intermediate,O=Portico Tests");
 }
 
+TEST_F(CertificateChainTest, ExpiredCertificateLoadsAndSaysWhenItExpired) {
+  // Refusing it would turn a renewal that came late into an outage at the next reload.
+  auto files = pki.issue("old", {.dns_names = {"a.example.com"}, .days_valid = -2});
+  CertificateChain chain = load_certificate_chain(files.cert, files.key);
+  const int64_t now = std::time(nullptr);
+  EXPECT_LT(chain.not_after, now - 86400);
+  EXPECT_GT(chain.not_after, now - 3 * 86400);
+}
+
 TEST_F(CertificateChainTest, EncryptedKeyIsRefusedWithHowToDecryptIt) {
   auto files = pki.issue("locked", {.dns_names = {"a.example.com"}, .key_passphrase = "secret"});
   EXPECT_EQ(refusal(files.cert, files.key),

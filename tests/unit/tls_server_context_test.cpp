@@ -486,6 +486,27 @@ TEST_F(ServerTlsContextTest, ConfiguredCiphersAreUsed) {
   EXPECT_EQ(SSL_version(ssl.get()), TLS1_2_VERSION);
 }
 
+TEST_F(ServerTlsContextTest, ConnectionOutlivesItsContext) {
+  // A reload drops the old context while connections it accepted are still handshaking.
+  auto l = listener("web", {pki.issue("a", {.dns_names = {"a.example.com"}}),
+                            pki.issue("b", {.dns_names = {"b.example.com"}})});
+  l.tls.alpn = {"http/1.1"};
+  auto server = build(l);
+  std::weak_ptr<const ServerTlsContext> watch = server;
+  SslPtr accepted = server->new_connection();
+  server.reset();
+  EXPECT_FALSE(watch.expired());
+  SslPtr client = test::new_client(trusting.get(), "b.example.com");
+  SSL_set_alpn_protos(client.get(), reinterpret_cast<const unsigned char*>("\x08http/1.1"), 9);
+  test::connect_in_memory(client.get(), accepted.get());
+  auto handshake = test::run_handshake(client.get(), accepted.get());
+  EXPECT_TRUE(handshake.ok) << handshake.client_error;
+  EXPECT_TRUE(test::exchange(client.get(), accepted.get()));
+  EXPECT_EQ(test::peer_subject(client.get()), "CN=b,O=Portico Tests");
+  accepted.reset();
+  EXPECT_TRUE(watch.expired());
+}
+
 TEST_F(ServerTlsContextTest, ListenerWithoutCertificatesIsAnError) {
   auto l = listener("web", {});
   EXPECT_EQ(refusal(l), "portico.yaml:4:5: listener web: tls: no certificates");

@@ -162,6 +162,13 @@ TEST_F(UpstreamTlsContextTest, UntrustedCertificateFailsUnlessVerifyIsOff) {
   EXPECT_TRUE(accepted.handshake.ok) << accepted.handshake.client_error;
 }
 
+TEST_F(UpstreamTlsContextTest, ExpiredCertificateFails) {
+  auto expired = pki.issue("expired", {.dns_names = {"api.internal"}, .days_valid = -1});
+  Connection c = connect(*build(upstream()), "api.internal", *server(expired));
+  EXPECT_FALSE(c.handshake.ok);
+  EXPECT_EQ(c.verify_result, X509_V_ERR_CERT_HAS_EXPIRED);
+}
+
 TEST_F(UpstreamTlsContextTest, WithoutCaFileTheSystemStoreIsUsed) {
   auto u = upstream();
   u.tls.ca.clear();
