@@ -33,6 +33,16 @@ constexpr int kUseAndRenew = 2;  // decrypting with an old key: issue a new tick
 TicketKeyRing::TicketKeyRing(std::chrono::milliseconds rotation, Clock clock)
     : rotation_(rotation), clock_(clock ? std::move(clock) : Clock(wall_clock_ms)) {}
 
+TicketKeyRing::~TicketKeyRing() {
+  forget(current_);
+  forget(previous_);
+}
+
+void TicketKeyRing::forget(std::optional<Key>& key) {
+  if (key) OPENSSL_cleanse(&*key, sizeof *key);
+  key.reset();
+}
+
 void TicketKeyRing::install(SSL_CTX* ctx) {
   SSL_CTX_set_ex_data(ctx, ring_index(), this);
   SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, on_ticket);
@@ -52,7 +62,7 @@ bool TicketKeyRing::rotate(int64_t now) {
     previous_ = current_;
     current_.reset();
   }
-  if (previous_ && now - previous_->created >= 2 * period) previous_.reset();
+  if (previous_ && now - previous_->created >= 2 * period) forget(previous_);
   if (current_) return true;
   Key key;
   key.created = now;
@@ -63,6 +73,7 @@ bool TicketKeyRing::rotate(int64_t now) {
     return false;
   }
   current_ = key;
+  OPENSSL_cleanse(&key, sizeof key);
   return true;
 }
 

@@ -23,6 +23,7 @@ class TicketKeyRing {
 
   // `clock`: the time now, for tests; empty: the wall clock.
   explicit TicketKeyRing(std::chrono::milliseconds rotation, Clock clock = {});
+  ~TicketKeyRing();  // wipes the keys
   TicketKeyRing(const TicketKeyRing&) = delete;
   TicketKeyRing& operator=(const TicketKeyRing&) = delete;
 
@@ -46,6 +47,7 @@ class TicketKeyRing {
   int encrypt(unsigned char* key_name, unsigned char* iv, EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac);
   int decrypt(const unsigned char* key_name, const unsigned char* iv, EVP_CIPHER_CTX* cipher,
               EVP_MAC_CTX* mac);
+  static void forget(std::optional<Key>& key);
   // Under mutex_: retires keys whose time is over and makes a new current key if needed.
   // False when no random key could be made.
   bool rotate(int64_t now);
