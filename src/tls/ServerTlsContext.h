@@ -38,8 +38,9 @@ class ServerTlsContext : public std::enable_shared_from_this<ServerTlsContext> {
  public:
   // Reads the listener's certificates and CA file and builds the SSL_CTXs. Throws
   // std::invalid_argument "SOURCE:LINE:COL: listener NAME: tls.certificates[I]: PROBLEM"
-  // (SOURCE: the config file's name; the position of that certificate, or of `tls:` for
-  // problems of the whole listener, such as a cipher list or the CA file).
+  // at a certificate's position, or "SOURCE:LINE:COL: listener NAME: tls: PROBLEM" at
+  // `tls:` for the whole listener (versions, ciphers, ALPN, the client CA file). SOURCE:
+  // the config file's name.
   // `tickets`: the ring of the previous config, kept when its rotation is still the
   // configured one (a ring with another rotation is replaced); nullptr: a new ring.
   static std::shared_ptr<const ServerTlsContext> build(const config::Listener& listener,
