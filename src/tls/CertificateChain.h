@@ -15,8 +15,8 @@ struct CertificateChain {
   X509Ptr leaf;
   std::vector<X509Ptr> intermediates;  // file order, sent after the leaf
   EvpPkeyPtr key;
-  std::vector<std::string>
-      names;              // lower case: the DNS subject alternative names, else the subject CN
+  // Lower case: the DNS subject alternative names, else the subject's common name.
+  std::vector<std::string> names;
   std::string key_type;   // "RSA", "ECDSA", "Ed25519", ...
   std::string subject;    // RFC 2253 text
   int64_t not_after = 0;  // unix seconds
