@@ -8,8 +8,9 @@ packages=(build-essential cmake pkg-config libuv1-dev node-llhttp libssl-dev lib
           libspdlog-dev libfmt-dev libpcre2-dev libsystemd-dev libhiredis-dev curl)
 if [[ "${1:-}" == "--tests" ]]; then
   # systemd: the tests run `systemd-analyze verify` on the unit file. redis-server: the
-  # fleet-wide rate limit tests share their buckets through a real one.
-  packages+=(libgtest-dev systemd redis-server)
+  # fleet-wide rate limit tests share their buckets through a real one. openssl (s_client)
+  # and nginx: the TLS tests' client and TLS upstream.
+  packages+=(libgtest-dev systemd redis-server openssl nginx)
 fi
 
 missing=()

@@ -48,6 +48,9 @@ struct EndpointSum {
 
 struct ListenerSum {
   uint64_t accepted = 0, open = 0;
+  uint64_t tls_handshakes = 0, tls_resumed = 0;
+  std::array<uint64_t, tls::kHandshakeFailureKinds> tls_failures{};
+  bool tls_seen = false;
 };
 
 constexpr std::array<const char*, 5> kClasses{"1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -130,8 +133,13 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
           for (size_t i = 0; i < sum.errors.size(); ++i) sum.errors[i] += s.errors[i].value();
         });
     w->each_listener([&](const std::string& l, const stats::ListenerStats& s) {
-      listeners[l].accepted += s.accepted.value();
-      listeners[l].open += s.open.value();
+      ListenerSum& sum = listeners[l];
+      sum.accepted += s.accepted.value();
+      sum.open += s.open.value();
+      sum.tls_handshakes += s.tls_handshakes.value();
+      sum.tls_resumed += s.tls_resumed.value();
+      for (size_t i = 0; i < sum.tls_failures.size(); ++i)
+        sum.tls_failures[i] += s.tls_failures[i].value();
     });
     for (size_t i = 0; i < overhead.buckets.size(); ++i)
       overhead.buckets[i] += w->overhead.bucket(i);
@@ -185,6 +193,32 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
   out.family("portico_listener_connections_open", "gauge", "Client connections open now.");
   for (const auto& [l, s] : listeners)
     out.sample("portico_listener_connections_open", {{"listener", l}}, s.open);
+
+  // TLS families for listeners that terminate TLS now or did before a reload.
+  for (auto& [l, s] : listeners) {
+    const core::CompiledListener* cl = runtime.listener(l);
+    s.tls_seen = (cl && cl->tls) || s.tls_handshakes > 0;
+    for (uint64_t f : s.tls_failures) s.tls_seen = s.tls_seen || f > 0;
+  }
+  out.family("portico_tls_handshakes_total", "counter",
+             "TLS handshakes finished, by listener; resumed: a session was resumed.");
+  for (const auto& [l, s] : listeners) {
+    if (!s.tls_seen) continue;
+    out.sample("portico_tls_handshakes_total", {{"listener", l}, {"resumed", "false"}},
+               s.tls_handshakes - s.tls_resumed);
+    out.sample("portico_tls_handshakes_total", {{"listener", l}, {"resumed", "true"}},
+               s.tls_resumed);
+  }
+  out.family("portico_tls_handshake_failures_total", "counter",
+             "TLS handshakes that failed, by listener and reason.");
+  for (const auto& [l, s] : listeners) {
+    if (!s.tls_seen) continue;
+    for (size_t i = 1; i < s.tls_failures.size(); ++i)
+      out.sample(
+          "portico_tls_handshake_failures_total",
+          {{"listener", l}, {"reason", std::string(tls::failure_name(tls::HandshakeFailure(i)))}},
+          s.tls_failures[i]);
+  }
 
   out.family("portico_upstream_requests_total", "counter", "Attempts sent to an endpoint.");
   for (const auto& [k, s] : endpoints)

@@ -84,7 +84,10 @@ class Server final : public AdminTarget {
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<ConfigWatcher> watcher_;
   std::unique_ptr<ConfigWatcher> retired_watcher_;  // see watch_config
-  config::Reload watching_;                         // the settings watcher_ was made with
+  // Certificates, keys and CA files: a change reloads like the config's own.
+  std::vector<std::unique_ptr<ConfigWatcher>> tls_watchers_;
+  std::vector<std::unique_ptr<ConfigWatcher>> retired_tls_watchers_;  // see watch_config
+  config::Reload watching_;           // the settings watcher_ was made with
   std::atomic<uint64_t> applied_{0};  // workers' acknowledgements, all reloads together
   uint64_t expected_applied_ = 0;
   uint64_t announced_generation_ = 1;
@@ -194,6 +197,7 @@ void Server::stop() {
   stopping_ = true;
   ready_ = false;
   if (watcher_) watcher_->stop();
+  for (auto& w : tls_watchers_) w->stop();
   notifier_.stopping("draining");
   for (auto& w : workers_) w->request_stop();
   if (checker_) checker_->stop();  // its timers and probes keep the loop alive
@@ -208,6 +212,8 @@ void Server::on_worker_finished() {
   core::close_owned(applied_async_);
   watcher_.reset();
   retired_watcher_.reset();
+  tls_watchers_.clear();
+  retired_tls_watchers_.clear();
   core::close_owned(finished_async_);
 }
 
@@ -230,6 +236,19 @@ std::string Server::open_admin() {
 
 void Server::watch_config() {
   const config::Reload& want = runtime_->config().reload;
+  // The TLS files' watchers start over after every reload, from the content just read
+  // (the list may have changed). One of them may be running this: it is kept until the
+  // next time.
+  for (auto& w : tls_watchers_) w->stop();
+  retired_tls_watchers_ = std::move(tls_watchers_);
+  tls_watchers_.clear();
+  if (want.watch) {
+    for (const std::string& file : runtime_->tls_files()) {
+      tls_watchers_.push_back(std::make_unique<ConfigWatcher>(
+          &loop_, file, [this, file] { reload(("changed: " + file).c_str()); }, want.debounce));
+      tls_watchers_.back()->start();
+    }
+  }
   if (watcher_ && want.watch == watching_.watch && want.debounce == watching_.debounce) return;
   // This may run inside the watcher's own callback (a reload it started): stopped here,
   // it is freed only when replaced again or with the server.

@@ -14,6 +14,15 @@ int Runtime::upstream_index(std::string_view name) const {
   return -1;
 }
 
+std::vector<std::string> Runtime::tls_files() const {
+  std::vector<std::string> files;
+  for (const CompiledListener& l : listeners_)
+    if (l.tls) files.insert(files.end(), l.tls->files().begin(), l.tls->files().end());
+  for (const auto& u : upstream_tls_)
+    if (u) files.insert(files.end(), u->files().begin(), u->files().end());
+  return files;
+}
+
 const CompiledListener* Runtime::listener(std::string_view name) const {
   for (const CompiledListener& l : listeners_)
     if (l.config->name == name) return &l;
@@ -50,11 +59,22 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runti
     if (!plan)
       throw std::invalid_argument("upstream '" + u.name + "': unknown balance '" + u.balance + "'");
     rt->plans_.push_back(std::move(plan));
+    rt->upstream_tls_.push_back(
+        u.tls.enabled ? tls::UpstreamTlsContext::build(u, rt->config_.source) : nullptr);
   }
   for (const config::Listener& l : rt->config_.listeners) {
     CompiledListener cl;
     cl.config = &l;
     cl.router = std::make_unique<router::Router>(l.routes);
+    if (l.tls.enabled) {
+      // Session tickets stay valid across a reload that keeps the listener and rotation.
+      std::shared_ptr<tls::TicketKeyRing> ring;
+      const CompiledListener* before = previous ? previous->listener(l.name) : nullptr;
+      if (before && before->tls && before->tls->tickets() &&
+          before->tls->tickets()->rotation() == l.tls.ticket_key_rotation)
+        ring = before->tls->tickets();
+      cl.tls = tls::ServerTlsContext::build(l, rt->config_.source, std::move(ring));
+    }
     for (const config::Route& r : l.routes) {
       CompiledRoute cr;
       cr.route = &r;

@@ -14,6 +14,8 @@
 #include "filters/canary/CanaryRoutes.h"
 #include "flags/FlagSet.h"
 #include "router/Router.h"
+#include "tls/ServerTlsContext.h"
+#include "tls/UpstreamTlsContext.h"
 #include "upstream/Balancer.h"
 #include "upstream/PoolState.h"
 
@@ -31,7 +33,8 @@ struct CompiledRoute {
 struct CompiledListener {
   const config::Listener* config = nullptr;
   std::unique_ptr<router::Router> router;
-  std::vector<CompiledRoute> routes;  // parallel to config->routes
+  std::vector<CompiledRoute> routes;                 // parallel to config->routes
+  std::shared_ptr<const tls::ServerTlsContext> tls;  // set when the listener terminates TLS
   const CompiledRoute* route_for(const config::Route* r) const {
     return &routes[size_t(r - config->routes.data())];
   }
@@ -64,12 +67,19 @@ class Runtime {
   const CompiledListener* listener_at(const config::SocketAddress& address) const;
   // The config's feature flags; their live values (FlagState) are shared and mutable.
   const flags::FlagSet& flags() const { return flags_; }
+  // Upstream i's TLS settings, or nullptr when it speaks plain HTTP.
+  const std::shared_ptr<const tls::UpstreamTlsContext>& upstream_tls(size_t i) const {
+    return upstream_tls_[i];
+  }
+  // Every certificate, key and CA file the config's TLS settings read (for the watcher).
+  std::vector<std::string> tls_files() const;
 
  private:
   config::Config config_;
   std::vector<CompiledListener> listeners_;
   std::vector<std::shared_ptr<upstream::PoolState>> pools_;
   std::vector<std::shared_ptr<const upstream::BalancerPlan>> plans_;
+  std::vector<std::shared_ptr<const tls::UpstreamTlsContext>> upstream_tls_;
   // Filters' shared state by identity; refers to the previous config's only while building.
   filters::FilterStates filter_states_;
   filters::CanaryRoutes canary_routes_;

@@ -22,6 +22,8 @@ class TransportEvents {
   virtual void on_write_done(int status) = 0;
   // The transport has been closed; nothing of it may be used any more.
   virtual void on_closed() = 0;
+  // A server-side TLS handshake finished (plain TCP: never called); reads follow.
+  virtual void on_handshake_done() {}
 
  protected:
   ~TransportEvents() = default;

@@ -20,8 +20,8 @@ WorkerRuntime::WorkerRuntime(std::shared_ptr<const Runtime> runtime, Timers& tim
   const auto& ups = runtime_->config().upstreams;
   for (size_t i = 0; i < ups.size(); ++i) {
     upstreams_.push_back(std::make_unique<upstream::WorkerUpstream>(
-        ups[i], runtime_->pool_state(i), runtime_->balancer_plan(i), upstream::mix64(seed + i),
-        timers, stats));
+        ups[i], runtime_->pool_state(i), runtime_->balancer_plan(i), runtime_->upstream_tls(i),
+        upstream::mix64(seed + i), timers, stats));
     runtime_->pool_state(i).subscribe(wake_);
     if (!previous) continue;
     int old = previous->runtime().upstream_index(ups[i].name);

@@ -9,7 +9,9 @@
 namespace portico::health {
 
 EndpointProber::EndpointProber(uv_loop_t* loop, const config::Upstream& upstream,
-                               upstream::PoolState& pool, size_t slot, uint64_t seed)
+                               upstream::PoolState& pool, size_t slot, uint64_t seed,
+                               const tls::UpstreamTlsContext* tls,
+                               std::shared_ptr<core::BufferPool> buffers)
     : loop_(loop),
       upstream_(upstream),
       endpoint_(upstream.endpoints[pool.endpoint_of(slot)]),
@@ -18,7 +20,9 @@ EndpointProber::EndpointProber(uv_loop_t* loop, const config::Upstream& upstream
       slot_(slot),
       health_(pool.endpoint(slot)),
       state_(check_.healthy_threshold, check_.unhealthy_threshold),
-      rng_(seed) {
+      rng_(seed),
+      tls_(tls),
+      buffers_(std::move(buffers)) {
   if (check_.type == config::HealthCheck::Type::Http) request_ = probe_request(check_, endpoint_);
 }
 
@@ -73,7 +77,15 @@ void EndpointProber::begin_probe() {
   // next interval from inside connect().
   uv_timer_start(timer_.get(), on_timer, uint64_t(check_.timeout.count()), 0);
   Probe::Check c{request_, &check_.expected_statuses};
-  probe_ = Probe::create(loop_, std::move(c), this);
+  tls::SslPtr ssl;
+  if (tls_) {
+    ssl = tls_->new_connection(endpoint_.host, nullptr);
+    if (!ssl) {
+      on_probe_done({false, "cannot start TLS: " + tls::take_errors()});
+      return;
+    }
+  }
+  probe_ = Probe::create(loop_, std::move(c), this, std::move(ssl), buffers_);
   probe_->connect(reinterpret_cast<const sockaddr*>(&addr));
 }
 

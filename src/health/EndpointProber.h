@@ -14,6 +14,7 @@
 #include "config/Config.h"
 #include "health/HealthState.h"
 #include "health/Probe.h"
+#include "tls/UpstreamTlsContext.h"
 #include "upstream/PoolState.h"
 #include "upstream/balancers/Rng.h"
 
@@ -23,8 +24,11 @@ class EndpointProber final : public ProbeObserver {
  public:
   // `upstream` and `health` must outlive the prober (they belong to the Runtime the
   // checker holds). `seed` varies the jitter from one prober to the next.
+  // `tls`: the pool's TLS settings (probes speak TLS too), or nullptr; `buffers` the
+  // checker's, for TLS probes.
   EndpointProber(uv_loop_t* loop, const config::Upstream& upstream, upstream::PoolState& pool,
-                 size_t slot, uint64_t seed);
+                 size_t slot, uint64_t seed, const tls::UpstreamTlsContext* tls,
+                 std::shared_ptr<core::BufferPool> buffers);
   ~EndpointProber();
   EndpointProber(const EndpointProber&) = delete;
   EndpointProber& operator=(const EndpointProber&) = delete;
@@ -53,6 +57,8 @@ class EndpointProber final : public ProbeObserver {
   std::string request_;      // http checks: built once, copied into each probe
   HealthState state_;
   upstream::balancers::Rng rng_;
+  const tls::UpstreamTlsContext* tls_;
+  std::shared_ptr<core::BufferPool> buffers_;
   // One timer for both waits: until the next probe while idle, the probe's timeout while
   // a probe is out. libuv frees nothing, so it is handed over to its close callback.
   std::unique_ptr<uv_timer_t> timer_;

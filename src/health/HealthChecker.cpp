@@ -21,7 +21,8 @@ HealthChecker::HealthChecker(uv_loop_t* loop, std::shared_ptr<const core::Runtim
     upstream::PoolState& pool = runtime_->pool_state(u);
     for (size_t slot = 0; slot < pool.size(); ++slot) {
       seed = upstream::mix64(seed + probers_.size() + 1);
-      probers_.push_back(std::make_unique<EndpointProber>(loop_, up, pool, slot, seed));
+      probers_.push_back(std::make_unique<EndpointProber>(
+          loop_, up, pool, slot, seed, runtime_->upstream_tls(u).get(), buffers_));
     }
   }
 }

@@ -31,6 +31,8 @@ class HealthChecker {
  private:
   uv_loop_t* loop_;
   std::shared_ptr<const core::Runtime> runtime_;  // keeps the config and PoolState alive
+  // TLS probes' buffers: shared with the probes, which may close after the checker is gone.
+  std::shared_ptr<core::BufferPool> buffers_ = std::make_shared<core::BufferPool>();
   std::vector<std::unique_ptr<EndpointProber>> probers_;
 };
 

@@ -1,22 +1,35 @@
 #include "health/Probe.h"
 
+#include "core/TcpTransport.h"
 #include "core/UvError.h"
 #include "health/HttpProbe.h"
+#include "tls/TlsTransport.h"
 
 namespace portico::health {
 
-Probe::Probe(Key, uv_loop_t* loop, Check check, ProbeObserver* observer)
-    : transport_(loop), check_(std::move(check)), observer_(observer) {
-  transport_.set_events(this);
+Probe::Probe(Key, uv_loop_t* loop, Check check, ProbeObserver* observer, tls::SslPtr ssl,
+             std::shared_ptr<core::BufferPool> buffers)
+    : buffers_(std::move(buffers)), check_(std::move(check)), observer_(observer) {
+  if (ssl) {
+    auto t = std::make_unique<tls::TlsTransport>(loop, *buffers_, std::move(ssl), false);
+    tls_ = t.get();
+    transport_ = std::move(t);
+  } else {
+    transport_ = std::make_unique<core::TcpTransport>(loop);
+  }
+  transport_->set_events(this);
 }
 
-Probe* Probe::create(uv_loop_t* loop, Check check, ProbeObserver* observer) {
+Probe* Probe::create(uv_loop_t* loop, Check check, ProbeObserver* observer, tls::SslPtr ssl,
+                     std::shared_ptr<core::BufferPool> buffers) {
   // From here the probe belongs to its handle and is freed in on_closed().
-  return std::make_unique<Probe>(Key{}, loop, std::move(check), observer).release();
+  return std::make_unique<Probe>(Key{}, loop, std::move(check), observer, std::move(ssl),
+                                 std::move(buffers))
+      .release();
 }
 
 void Probe::connect(const sockaddr* address) {
-  int rc = transport_.connect(address, connected_cb, this);
+  int rc = transport_->connect(address, connected_cb, this);
   if (rc != 0) finish({false, "connect: " + core::uv_error_text(rc)});
 }
 
@@ -25,6 +38,10 @@ void Probe::connected_cb(void* self, int status) {
 }
 
 void Probe::on_connected(int status) {
+  if (status == UV_EPROTO && tls_) {
+    finish({false, "TLS handshake failed: " + tls_->failure_detail()});
+    return;
+  }
   if (status != 0) {
     finish({false, core::uv_error_text(status)});
     return;
@@ -33,11 +50,11 @@ void Probe::on_connected(int status) {
     finish({true, {}});
     return;
   }
-  int rc = transport_.read_start();
+  int rc = transport_->read_start();
   if (rc == 0) {
     // The request is a member, so a write the kernel did not take at once stays valid.
     uv_buf_t buf = uv_buf_init(check_.request.data(), unsigned(check_.request.size()));
-    rc = transport_.write(&buf, 1);
+    rc = transport_->write(&buf, 1);
   }
   if (rc < 0) finish({false, "sending the request: " + core::uv_error_text(rc)});
 }
@@ -89,7 +106,7 @@ void Probe::finish(ProbeResult result) {
 
 void Probe::cancel() {
   observer_ = nullptr;
-  transport_.close();
+  transport_->close();
 }
 
 void Probe::on_closed() {

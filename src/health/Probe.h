@@ -14,8 +14,14 @@
 #include <utility>
 #include <vector>
 
-#include "core/TcpTransport.h"
+#include "core/BufferPool.h"
+#include "core/Transport.h"
 #include "health/StatusReader.h"
+#include "tls/OpenSsl.h"
+
+namespace portico::tls {
+class TlsTransport;
+}
 
 namespace portico::health {
 
@@ -42,13 +48,18 @@ class Probe final : public core::TransportEvents {
   // Opens the connection. The probe is owned by its handle from here; the pointer stays
   // valid until the observer has been told or cancel() has been called. An immediate
   // failure is reported from inside connect(), so the caller must be ready for it.
-  static Probe* create(uv_loop_t* loop, Check check, ProbeObserver* observer);
+  // With `ssl` (a TLS pool) the probe speaks TLS, its buffers from `buffers`, and a
+  // handshake that fails fails the probe.
+  static Probe* create(uv_loop_t* loop, Check check, ProbeObserver* observer,
+                       tls::SslPtr ssl = nullptr,
+                       std::shared_ptr<core::BufferPool> buffers = nullptr);
   void connect(const sockaddr* address);
   // Stops the probe without a report (timeout, shutdown) and closes its connection.
   void cancel();
 
   struct Key {};  // only create() makes one; public so make_unique can reach the constructor
-  Probe(Key, uv_loop_t* loop, Check check, ProbeObserver* observer);
+  Probe(Key, uv_loop_t* loop, Check check, ProbeObserver* observer, tls::SslPtr ssl,
+        std::shared_ptr<core::BufferPool> buffers);
   Probe(const Probe&) = delete;
   Probe& operator=(const Probe&) = delete;
 
@@ -67,7 +78,9 @@ class Probe final : public core::TransportEvents {
   void on_connected(int status);
   void finish(ProbeResult result);
 
-  core::TcpTransport transport_;
+  std::shared_ptr<core::BufferPool> buffers_;  // before transport_: outlives its blocks
+  std::unique_ptr<core::ClientTransport> transport_;
+  tls::TlsTransport* tls_ = nullptr;
   Check check_;
   ProbeObserver* observer_;  // null once reported or cancelled
   StatusReader reader_;

@@ -84,9 +84,10 @@ void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
         out.append(h.value).append(", "sv);
   }
   out.append(req.client_ip).append("\r\n"sv);
-  append_header(out, "X-Forwarded-Proto", "http");
+  append_header(out, "X-Forwarded-Proto", req.tls ? "https"sv : "http"sv);
   if (!req.original_host.empty()) append_header(out, "X-Forwarded-Host", req.original_host);
   if (!req.request_id.empty()) append_header(out, "X-Request-Id", req.request_id);
+  out.append(req.connection_lines);
   out.append(req.added_lines);
   if (!req.traceparent.empty()) append_header(out, "traceparent", req.traceparent);
   out.append("\r\n"sv);

@@ -31,9 +31,13 @@ struct UpstreamRequest {
   // forge it; so is one that differs only by '_' for '-' ("x_portico_flags"), which CGI-
   // style servers read as the same field. "" drops nothing.
   // Also the client's conditionals when the cache fetches (CacheExchange).
-  std::array<std::string_view, 4> drop_headers{};
-  // Whole "Name: value\r\n" lines added after Portico's other fields, before traceparent.
+  // And the header carrying the client certificate's subject (mTLS).
+  std::array<std::string_view, 5> drop_headers{};
+  // The client connection's own lines (the verified client certificate's subject), then
+  // whole "Name: value\r\n" lines added after Portico's other fields, before traceparent.
+  std::string_view connection_lines;
   std::string_view added_lines;
+  bool tls = false;  // the client came over TLS: X-Forwarded-Proto: https
 };
 
 // Hop-by-hop fields, Expect and the client's X-Forwarded-Proto/-Host are dropped;

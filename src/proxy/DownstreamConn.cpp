@@ -14,6 +14,7 @@
 #include "http/StatusText.h"
 #include "http/TraceContext.h"
 #include "router/Router.h"
+#include "tls/TlsTransport.h"
 #include "upstream/EndpointPool.h"
 #include "upstream/HashKey.h"
 #include "upstream/NameSlots.h"
@@ -48,10 +49,27 @@ void DownstreamConn::open(core::Worker& worker, std::shared_ptr<core::WorkerRunt
                           const core::CompiledListener& listener, int fd,
                           const sockaddr_storage& peer) {
   auto conn = std::make_unique<DownstreamConn>(worker, std::move(runtime), listener, peer);
-  auto tcp = std::make_unique<core::TcpTransport>(worker.loop());
-  int rc = tcp->open(fd);
-  tcp->set_events(conn.get());
-  conn->transport_ = std::move(tcp);
+  int rc = 0;
+  if (listener.tls) {
+    tls::SslPtr ssl = listener.tls->new_connection();
+    if (!ssl) {
+      spdlog::error("listener {}: cannot start TLS on an accepted connection: {}",
+                    listener.config->name, tls::take_errors());
+      ::close(fd);
+      return;
+    }
+    auto t =
+        std::make_unique<tls::TlsTransport>(worker.loop(), worker.buffers(), std::move(ssl), true);
+    rc = t->open(fd);
+    t->set_events(conn.get());
+    conn->tls_ = t.get();
+    conn->transport_ = std::move(t);
+  } else {
+    auto tcp = std::make_unique<core::TcpTransport>(worker.loop());
+    rc = tcp->open(fd);
+    tcp->set_events(conn.get());
+    conn->transport_ = std::move(tcp);
+  }
   // From here the connection is owned by its handle and freed in on_closed().
   DownstreamConn* c = conn.release();
   worker.connection_opened(c);
@@ -64,7 +82,8 @@ void DownstreamConn::open(core::Worker& worker, std::shared_ptr<core::WorkerRunt
     c->close();
     return;
   }
-  c->arm_timer(kHeaderTimeout);
+  // A TLS client first has handshake_timeout to finish its handshake.
+  c->arm_timer(c->tls_ ? kHandshakeTimeout : kHeaderTimeout);
   c->update_reading();
 }
 
@@ -90,6 +109,9 @@ void DownstreamConn::use_listener(const core::CompiledListener& listener) {
   listener_ = &listener;
   listener_stats_ = &runtime_->listener_stats(listener);
   header_timeouts_ = &worker_.timers().list(listener.config->limits.header_timeout);
+  handshake_timeouts_ = listener.config->tls.enabled
+                            ? &worker_.timers().list(listener.config->tls.handshake_timeout)
+                            : header_timeouts_;
   idle_timeouts_ = &worker_.timers().list(listener.config->limits.idle_timeout);
 }
 
@@ -132,7 +154,10 @@ bool DownstreamConn::follow_runtime() {
 void DownstreamConn::arm_timer(Tag tag) {
   timer_tag_ = tag;
   timer_.set_tag(tag);
-  (tag == kHeaderTimeout ? header_timeouts_ : idle_timeouts_)->arm(timer_);
+  core::DeadlineList* list = tag == kHeaderTimeout      ? header_timeouts_
+                             : tag == kHandshakeTimeout ? handshake_timeouts_
+                                                        : idle_timeouts_;
+  list->arm(timer_);
 }
 
 // ---- reading and parsing ------------------------------------------------------------
@@ -555,8 +580,11 @@ void DownstreamConn::forward_request() {
       .traceparent = {ex.traceparent.data(), ex.traceparent.size()},
       .drop_tracestate = !trace_continued,
       .drop_headers = {config::Config::kDefaultFlagsHeader, flags_header,
-                       cache_fetch ? "if-none-match" : "", cache_fetch ? "if-modified-since" : ""},
-      .added_lines = added_lines};
+                       cache_fetch ? "if-none-match" : "", cache_fetch ? "if-modified-since" : "",
+                       listener_->config->tls.client_certificates.subject_header},
+      .connection_lines = client_cert_line(),
+      .added_lines = added_lines,
+      .tls = tls_ != nullptr};
   http::write_upstream_request_head(ex.upstream_head, req, headers, ex.conn);
   // Portico's own time: validating, routing, filters, picking and building the upstream head.
   ex.overhead_ns += uv_hrtime() - ex.phase_ns;
@@ -1087,6 +1115,11 @@ void DownstreamConn::finish_exchange() {
 // ---- ends --------------------------------------------------------------------------
 
 void DownstreamConn::on_read_end(int status) {
+  if (tls_ && !tls_->handshake_done() && tls_->failure() != tls::HandshakeFailure::None) {
+    tls_failed(tls_->failure(), tls_->failure_detail());
+    close();
+    return;
+  }
   if (status == UV_ENOBUFS) {
     reject(431, "request head larger than max_header_bytes");
     return;
@@ -1098,9 +1131,44 @@ void DownstreamConn::on_read_end(int status) {
   close();
 }
 
+// ---- TLS -----------------------------------------------------------------------------
+
+void DownstreamConn::on_handshake_done() {
+  listener_stats_->tls_handshakes.add();
+  SSL* ssl = tls_->ssl();
+  if (SSL_session_reused(ssl)) listener_stats_->tls_resumed.add();
+  if (listener_->config->tls.client_certificates.enabled) {
+    client_subject_ = tls::ServerTlsContext::client_subject(ssl);
+    // RFC 2253 text escapes control bytes; anything else could not go in a header.
+    if (std::any_of(client_subject_.begin(), client_subject_.end(),
+                    [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; }))
+      client_subject_.clear();
+  }
+  arm_timer(kHeaderTimeout);
+}
+
+std::string_view DownstreamConn::client_cert_line() {
+  const std::string& name = listener_->config->tls.client_certificates.subject_header;
+  if (client_subject_.empty() || name.empty()) return {};
+  client_cert_line_.assign(name).append(": ").append(client_subject_).append("\r\n");
+  return client_cert_line_;
+}
+
+void DownstreamConn::tls_failed(tls::HandshakeFailure why, std::string_view detail) {
+  listener_stats_->tls_failures[size_t(why)].add();
+  // A client that connects and leaves (a port check) is routine; the rest is worth a line.
+  auto level = why == tls::HandshakeFailure::Closed ? spdlog::level::debug : spdlog::level::info;
+  spdlog::log(level, "listener {}: TLS handshake with {} failed ({}): {}", listener_->config->name,
+              std::string_view(client_ip_, client_ip_len_), tls::failure_name(why), detail);
+}
+
 void DownstreamConn::on_timeout(int tag) {
   switch (tag) {
     case kIdleTimeout:
+      close();
+      break;
+    case kHandshakeTimeout:
+      tls_failed(tls::HandshakeFailure::Timeout, "not finished within handshake_timeout");
       close();
       break;
     case kHeaderTimeout:

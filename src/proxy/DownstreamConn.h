@@ -18,6 +18,7 @@
 #include "filters/Filter.h"
 #include "http/MessageParser.h"
 #include "proxy/Exchange.h"
+#include "tls/HandshakeFailure.h"
 #include "upstream/UpstreamConn.h"
 #include "upstream/WorkerUpstream.h"
 
@@ -57,6 +58,7 @@ class DownstreamConn final : public core::TransportEvents,
   void on_read_end(int status) override;
   void on_write_done(int status) override;
   void on_closed() override;
+  void on_handshake_done() override;
   // core::TimeoutHandler
   void on_timeout(int tag) override;
   // upstream::UpstreamClient
@@ -76,6 +78,7 @@ class DownstreamConn final : public core::TransportEvents,
 
  private:
   enum Tag {
+    kHandshakeTimeout,
     kIdleTimeout,
     kHeaderTimeout,
     kBodyTimeout,
@@ -156,6 +159,12 @@ class DownstreamConn final : public core::TransportEvents,
   bool cache_serve_stale_on_error();
   void cache_end();
 
+  // ---- TLS ----
+  // Counted and logged once per failed handshake.
+  void tls_failed(tls::HandshakeFailure why, std::string_view detail);
+  // The verified client certificate's subject header line for the upstream, or "".
+  std::string_view client_cert_line();
+
   // The exchange's route statistics (and proxy overhead); once per exchange.
   void record_stats(const Exchange& ex, uint64_t duration_us);
 
@@ -165,8 +174,12 @@ class DownstreamConn final : public core::TransportEvents,
   const core::CompiledListener* listener_;
   core::DeadlineList* header_timeouts_;  // also the body-inactivity timeout
   core::DeadlineList* idle_timeouts_;
+  core::DeadlineList* handshake_timeouts_;
   stats::ListenerStats* listener_stats_;
   std::unique_ptr<core::Transport> transport_;
+  tls::TlsTransport* tls_ = nullptr;  // transport_ when the listener terminates TLS
+  std::string client_subject_;        // mTLS: the verified certificate's subject
+  std::string client_cert_line_;      // the upstream header line, rebuilt per request
   http::MessageParser parser_;
   core::TimerLink timer_;       // header, body-inactivity or keep-alive idle deadline
   core::TimerLink send_timer_;  // a queued write to the client must finish in idle_timeout

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "stats/Counter.h"
+#include "tls/HandshakeFailure.h"
 
 namespace portico::stats {
 
@@ -52,6 +53,11 @@ struct EndpointStats {
 struct ListenerStats {
   Counter accepted;
   Counter open;  // gauge
+  // TLS listeners: handshakes finished (and how many resumed a session), and failures by
+  // tls::HandshakeFailure.
+  Counter tls_handshakes;
+  Counter tls_resumed;
+  std::array<Counter, tls::kHandshakeFailureKinds> tls_failures;
 };
 
 // A feature flag's decisions, once per request that needed the flag.

@@ -10,6 +10,7 @@
 #include "core/IntrusiveList.h"
 #include "core/Timers.h"
 #include "stats/WorkerStats.h"
+#include "tls/OpenSsl.h"
 #include "upstream/PoolState.h"
 #include "upstream/UpstreamConn.h"
 
@@ -54,6 +55,10 @@ class EndpointPool {
   void adopt_idle(EndpointPool& from);
 
   stats::EndpointStats& stats() { return stats_; }
+  // TLS: the newest session a connection to this endpoint received, for the next
+  // connection to resume (one full handshake per endpoint and worker, not per connection).
+  SSL_SESSION* tls_session() const { return tls_session_.get(); }
+  void keep_tls_session(tls::SslSessionPtr session) { tls_session_ = std::move(session); }
 
  private:
   void link(UpstreamConn* c);
@@ -68,6 +73,7 @@ class EndpointPool {
   core::DeadlineList& response_timeouts_;
   core::DeadlineList& idle_timeouts_;
   core::IntrusiveList<UpstreamConn> idle_;  // changed only through link() and unlink()
+  tls::SslSessionPtr tls_session_;
   stats::EndpointStats& stats_;
 };
 

@@ -5,24 +5,38 @@
 #include <cstring>
 
 #include "core/Worker.h"
+#include "tls/TlsTransport.h"
 #include "upstream/EndpointPool.h"
 
 namespace portico::upstream {
 
-namespace {}  // namespace
-
 UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
-    : worker_(worker),
-      pool_(&pool),
-      transport_(std::make_unique<core::TcpTransport>(worker.loop())),
-      parser_(HTTP_RESPONSE, this),
-      timer_(this, kConnectTimeout) {
+    : worker_(worker), pool_(&pool), parser_(HTTP_RESPONSE, this), timer_(this, kConnectTimeout) {
+  if (const tls::UpstreamTlsContext* tls = pool.owner().tls()) {
+    tls::SslPtr ssl = tls->new_connection(pool.endpoint().host,
+                                          tls->session_reuse() ? pool.tls_session() : nullptr);
+    if (ssl) {
+      auto t = std::make_unique<tls::TlsTransport>(worker.loop(), worker.buffers(), std::move(ssl),
+                                                   false);
+      tls_ = t.get();
+      transport_ = std::move(t);
+    } else {
+      tls_setup_failed_ = true;  // connect() fails: never plain HTTP to a TLS upstream
+    }
+  }
+  if (!transport_) transport_ = std::make_unique<core::TcpTransport>(worker.loop());
   transport_->set_events(this);
   parser_.start_message(&head_);
 }
 
 void UpstreamConn::connect() {
   pool_->stats().connections.add();
+  if (tls_setup_failed_) {
+    spdlog::error("upstream {}: cannot start TLS to {}: {}", pool_->upstream().name,
+                  pool_->endpoint().address.text, tls::take_errors());
+    fail(Failure::Connect, UV_ENOMEM);
+    return;
+  }
   sockaddr_storage addr;
   socklen_t length = 0;
   if (!pool_->state().address(pool_->index(), addr, length, generation_)) {
@@ -41,6 +55,12 @@ void UpstreamConn::connect() {
 void UpstreamConn::connected_cb(void* p, int status) {
   auto* c = static_cast<UpstreamConn*>(p);
   c->timer_.cancel();
+  if (status == UV_EPROTO && c->tls_) {
+    // Refused certificates are configuration or security problems: worth a warning each.
+    spdlog::warn("upstream {}: TLS handshake with {} failed ({}): {}", c->pool_->upstream().name,
+                 c->pool_->endpoint().address.text, tls::failure_name(c->tls_->failure()),
+                 c->tls_->failure_detail());
+  }
   if (status != 0) {
     c->fail(Failure::Connect, status);
     return;
@@ -288,7 +308,7 @@ void UpstreamConn::release() {
     // A reload replaced the pool while this connection was busy: it joins the current
     // pool for the same endpoint, if there still is one.
     EndpointPool* next = worker_.runtime().successor(*pool_);
-    if (!next) {
+    if (!next || next->upstream().tls != pool_->upstream().tls) {
       close();
       return;
     }
@@ -298,6 +318,7 @@ void UpstreamConn::release() {
     close();
     return;
   }
+  keep_tls_session();
   timer_.set_tag(kIdleTimeout);
   pool_->idle_timeouts().arm(timer_);
 }
@@ -322,6 +343,7 @@ void UpstreamConn::move_to(EndpointPool& pool) {
 }
 
 void UpstreamConn::close() {
+  keep_tls_session();
   if (holds_slot_) {
     holds_slot_ = false;
     pool_->state().release_connection(pool_->index());
@@ -331,6 +353,11 @@ void UpstreamConn::close() {
   pool_->forget(this);
   client_ = nullptr;
   transport_->close();
+}
+
+void UpstreamConn::keep_tls_session() {
+  if (!tls_) return;
+  if (tls::SslSessionPtr s = tls_->take_session()) pool_->keep_tls_session(std::move(s));
 }
 
 void UpstreamConn::on_closed() {

@@ -21,6 +21,9 @@
 namespace portico::core {
 class Worker;
 }
+namespace portico::tls {
+class TlsTransport;
+}
 
 namespace portico::upstream {
 
@@ -108,10 +111,14 @@ class UpstreamConn final : public core::TransportEvents,
   void fail(Failure f, int status);
   void close();
   void settle_buffer();
+  // Hands a session the TLS upstream gave to the endpoint's pool, for later connections.
+  void keep_tls_session();
 
   core::Worker& worker_;
   EndpointPool* pool_;  // while idle in it or lent to a client; see WorkerRuntime
   std::unique_ptr<core::ClientTransport> transport_;
+  tls::TlsTransport* tls_ = nullptr;  // transport_ when the pool speaks TLS
+  bool tls_setup_failed_ = false;
   http::MessageParser parser_;
   http::HeadCollector head_;
   ResponseHead response_;

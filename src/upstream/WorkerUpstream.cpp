@@ -8,9 +8,11 @@
 namespace portico::upstream {
 
 WorkerUpstream::WorkerUpstream(const config::Upstream& config, PoolState& state,
-                               const BalancerPlan& plan, uint64_t seed, core::Timers& timers,
-                               stats::WorkerStats& stats)
+                               const BalancerPlan& plan,
+                               std::shared_ptr<const tls::UpstreamTlsContext> tls, uint64_t seed,
+                               core::Timers& timers, stats::WorkerStats& stats)
     : config_(config),
+      tls_(std::move(tls)),
       state_(state),
       balancer_(plan.instantiate(seed)),
       queue_timeouts_(timers.list(config.queue_timeout)),
@@ -87,6 +89,11 @@ void WorkerUpstream::on_wake() {
 }
 
 void WorkerUpstream::adopt_idle(WorkerUpstream& previous) {
+  // Connections made with other TLS settings (or none) are not this pool's to reuse.
+  if (config_.tls != previous.config_.tls) {
+    for (auto& old : previous.endpoints_) old->close_all_idle();
+    return;
+  }
   std::unordered_map<const EndpointHealth*, EndpointPool*> by_record;
   for (auto& e : endpoints_) by_record.emplace(&e->health(), e.get());
   for (auto& old : previous.endpoints_) {

@@ -12,6 +12,7 @@
 #include "config/Config.h"
 #include "core/IntrusiveList.h"
 #include "core/Timers.h"
+#include "tls/UpstreamTlsContext.h"
 #include "upstream/Balancer.h"
 #include "upstream/EndpointPool.h"
 #include "upstream/PoolState.h"
@@ -39,7 +40,8 @@ class WorkerUpstream final : public EndpointView {
   // `plan` is the pool's balancer, shared by all workers; `seed` makes this worker's
   // cursor differ from the others'.
   WorkerUpstream(const config::Upstream& config, PoolState& state, const BalancerPlan& plan,
-                 uint64_t seed, core::Timers& timers, stats::WorkerStats& stats);
+                 std::shared_ptr<const tls::UpstreamTlsContext> tls, uint64_t seed,
+                 core::Timers& timers, stats::WorkerStats& stats);
   WorkerUpstream(const WorkerUpstream&) = delete;
   WorkerUpstream& operator=(const WorkerUpstream&) = delete;
 
@@ -74,6 +76,8 @@ class WorkerUpstream final : public EndpointView {
   core::DeadlineList* total_timeouts() { return total_timeouts_; }
 
   const config::Upstream& config() const { return config_; }
+  // The pool's TLS settings, or nullptr for plain HTTP.
+  const tls::UpstreamTlsContext* tls() const { return tls_.get(); }
   PoolState& state() { return state_; }
   EndpointPool& endpoint(size_t i) { return *endpoints_[i]; }
 
@@ -84,6 +88,7 @@ class WorkerUpstream final : public EndpointView {
 
  private:
   const config::Upstream& config_;
+  std::shared_ptr<const tls::UpstreamTlsContext> tls_;
   PoolState& state_;
   std::unique_ptr<Balancer> balancer_;
   std::vector<std::unique_ptr<EndpointPool>> endpoints_;

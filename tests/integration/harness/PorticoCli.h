@@ -4,17 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "harness/Command.h"
 #include "harness/Deadline.h"
 
 namespace portico::it {
 
-struct CliResult {
-  bool timed_out = false;
-  int exit_code = -1;  // -1 when killed by a signal or timed out
-  std::string status;  // DescribeStatus text
-  std::string out;
-  std::string err;
-};
+using CliResult = CommandResult;
 
 CliResult RunPortico(const std::vector<std::string>& args, Ms timeout = Ms{10000});
 

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <sstream>
 
+#include "harness/Command.h"
 #include "harness/Ports.h"
 #include "harness/Socket.h"
 
@@ -40,14 +40,7 @@ std::string ReadReply(int fd, std::string* buf, Deadline deadline) {
 
 std::string RedisServerProgram() {
   if (const char* env = std::getenv("REDIS_SERVER"); env && *env) return env;
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    std::string candidate = (dir.empty() ? "." : dir) + "/redis-server";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
+  return FindOnPath("redis-server");
 }
 
 RedisServer::RedisServer() : port_(FreePort()) {}

@@ -1,0 +1,545 @@
+// TLS termination and upstream TLS, end to end: a throwaway CA and certificates made at test
+// time (TestPki), the real binary, real clients (curl, openssl s_client, and an OpenSSL
+// client of the harness's own where a test must hold a connection or look at the handshake)
+// and a real TLS upstream (nginx).
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "harness/AdminClient.h"
+#include "harness/Command.h"
+#include "harness/HttpClient.h"
+#include "harness/NginxServer.h"
+#include "harness/PorticoCli.h"
+#include "harness/PorticoProcess.h"
+#include "harness/Ports.h"
+#include "harness/Template.h"
+#include "harness/TestPki.h"
+#include "harness/TestUpstream.h"
+#include "harness/TlsClient.h"
+
+namespace portico::it {
+namespace {
+
+using test::KeyType;
+using test::TestPki;
+
+constexpr const char* kConfig = R"(workers: {{WORKERS}}
+log: { level: info, access_log: stdout }
+admin: { address: 127.0.0.1:{{ADMIN}} }
+reload: { debounce: 50ms }
+listeners:
+  - name: secure
+    address: 127.0.0.1:{{PORT}}
+    tls:
+      certificates:
+{{CERTS}}
+      handshake_timeout: 1s
+{{TLS_EXTRA}}
+    routes:
+      - name: all
+        match: { path_prefix: / }
+        upstream: up
+upstreams:
+  - name: up
+    endpoints: [ { address: "{{UP}}" } ]
+)";
+
+class TlsTest : public ::testing::Test {
+ protected:
+  TlsTest() : pki_(dir_.path()) {
+    pki_.issue(
+        "site",
+        {.dns_names = {"localhost"}, .ip_addresses = {"127.0.0.1"}, .common_name = "localhost"});
+    pki_.issue("api",
+               {.dns_names = {"api.test"}, .common_name = "api.test", .key = KeyType::Rsa2048});
+    pki_.issue("wild", {.dns_names = {"*.wild.test"}, .common_name = "wild"});
+  }
+
+  std::string Cert(const std::string& name, const std::string& extra = "") const {
+    return "        - { cert: " + dir_.File(name + ".pem") + ", key: " + dir_.File(name + ".key") +
+           extra + " }\n";
+  }
+  std::string DefaultCerts() const { return Cert("site") + Cert("api") + Cert("wild"); }
+
+  // Starts Portico in front of up_ with these certificates and extra `tls:` lines.
+  void Start(const std::string& certs, const std::string& tls_extra = "",
+             const std::string& workers = "1") {
+    std::string yaml = Fill(kConfig, {{"WORKERS", workers},
+                                      {"ADMIN", std::to_string(admin_port_)},
+                                      {"PORT", std::to_string(port_)},
+                                      {"CERTS", certs},
+                                      {"TLS_EXTRA", tls_extra},
+                                      {"UP", up_.address()}});
+    proxy_ = std::make_unique<PorticoProcess>(PorticoOptions{yaml, {port_}});
+    ASSERT_TRUE(proxy_->Start());
+  }
+
+  TlsClientOptions Verified(const std::string& name) const {
+    TlsClientOptions o;
+    o.server_name = name;
+    o.ca_file = pki_.ca_file();
+    return o;
+  }
+
+  // One GET over a new TLS connection; the status, or 0 with the error in *error.
+  int Get(const TlsClientOptions& options, const std::string& path, std::string* error,
+          HttpResponse* out = nullptr) {
+    TlsClient c;
+    if (!c.Connect(port_, options)) {
+      *error = c.error();
+      return 0;
+    }
+    if (!c.Send("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n")) {
+      *error = c.error();
+      return 0;
+    }
+    auto r = c.ReadResponse();
+    if (!r) {
+      *error = c.error();
+      return 0;
+    }
+    if (out) *out = *r;
+    return r->status;
+  }
+
+  double Failures(const std::string& reason) {
+    auto m = AdminClient(admin_port_).Metrics();
+    EXPECT_TRUE(m);
+    return m ? m->Sum("portico_tls_handshake_failures_total",
+                      {{"listener", "secure"}, {"reason", reason}})
+             : -1;
+  }
+  double Handshakes(const std::string& resumed) {
+    auto m = AdminClient(admin_port_).Metrics();
+    EXPECT_TRUE(m);
+    return m ? m->Sum("portico_tls_handshakes_total",
+                      {{"listener", "secure"}, {"resumed", resumed}})
+             : -1;
+  }
+
+  std::string Url(const std::string& path) const {
+    return "https://localhost:" + std::to_string(port_) + path;
+  }
+  std::vector<std::string> CurlArgs() const {
+    return {"-sS",
+            "--max-time",
+            "5",
+            "--cacert",
+            pki_.ca_file(),
+            "--resolve",
+            "localhost:" + std::to_string(port_) + ":127.0.0.1"};
+  }
+
+  TempDir dir_;
+  TestPki pki_;
+  TestUpstream up_;
+  uint16_t port_ = FreePort();
+  uint16_t admin_port_ = FreePort();
+  std::unique_ptr<PorticoProcess> proxy_;
+};
+
+TEST_F(TlsTest, CurlGetsProxiedResponsesOverOneKeepAliveConnection) {
+  Start(DefaultCerts());
+  auto args = CurlArgs();
+  args.insert(args.end(),
+              {"-w", "|%{http_code} %{num_connects} %{http_version}\n", Url("/a"), Url("/b")});
+  CommandResult r = RunCommand("curl", args);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, "ok GET /a|200 1 1.1\nok GET /b|200 0 1.1\n") << r.Describe();
+  ASSERT_TRUE(up_.last_request());
+  EXPECT_EQ(up_.last_request()->headers.Value("X-Forwarded-Proto"), "https");
+  EXPECT_EQ(Handshakes("false"), 1);
+}
+
+TEST_F(TlsTest, ServerNameChoosesTheCertificateExactOrWildcardElseTheDefault) {
+  Start(DefaultCerts());
+  struct Case {
+    std::string sni, subject_has, key_type;
+  };
+  for (const Case& c :
+       {Case{"api.test", "CN=api.test", "RSA"}, Case{"a.wild.test", "CN=wild", "EC"},
+        Case{"localhost", "CN=localhost", "EC"}, Case{"unknown.test", "CN=localhost", "EC"},
+        Case{"", "CN=localhost", "EC"}}) {
+    TlsClientOptions o;
+    o.server_name = c.sni;
+    TlsClient client;
+    ASSERT_TRUE(client.Connect(port_, o)) << c.sni << ": " << client.error();
+    EXPECT_NE(client.PeerSubject().find(c.subject_has), std::string::npos)
+        << c.sni << " got " << client.PeerSubject();
+    EXPECT_EQ(client.PeerKeyType(), c.key_type) << c.sni;
+  }
+  // What a browser checks: the chain and the name, against the test CA only.
+  CommandResult r =
+      RunCommand("openssl", {"s_client", "-connect", "127.0.0.1:" + std::to_string(port_),
+                             "-servername", "x.wild.test", "-CAfile", pki_.ca_file(),
+                             "-verify_return_error", "-verify_hostname", "x.wild.test"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.out.find("Verify return code: 0 (ok)"), std::string::npos) << r.Describe();
+}
+
+TEST_F(TlsTest, UnknownServerNamesAreRefusedWhenConfiguredAndCounted) {
+  Start(DefaultCerts(), "      unknown_server_name: reject\n");
+  std::string error;
+  EXPECT_EQ(Get(Verified("nope.test"), "/", &error), 0);
+  EXPECT_NE(error.find("unrecognized name"), std::string::npos) << error;
+  TlsClientOptions no_sni;
+  EXPECT_EQ(Get(no_sni, "/", &error), 0);
+  EXPECT_EQ(Get(Verified("api.test"), "/fine", &error), 200) << error;
+  EXPECT_EQ(Failures("unknown_server_name"), 2);
+  EXPECT_TRUE(proxy_->WaitForStderr("(unknown_server_name)", Ms{2000})) << proxy_->Stderr();
+}
+
+TEST_F(TlsTest, PlainHttpGetsA400AndGarbageIsClosedWhileTlsClientsAreServed) {
+  Start(DefaultCerts());
+  HttpClient plain;
+  ASSERT_TRUE(plain.Connect(port_));
+  ASSERT_TRUE(plain.Send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  auto r = plain.ReadResponse();
+  ASSERT_TRUE(r) << plain.error();
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("HTTPS"), std::string::npos) << r->body;
+  EXPECT_TRUE(plain.WaitForClose(Ms{2000}));
+
+  HttpClient garbage;
+  ASSERT_TRUE(garbage.Connect(port_));
+  ASSERT_TRUE(garbage.Send(std::string("\x01\x02\x03 not tls at all\r\n\r\n")));
+  EXPECT_TRUE(garbage.WaitForClose(Ms{2000}));
+
+  std::string error;
+  EXPECT_EQ(Get(Verified("localhost"), "/after", &error), 200) << error;
+  EXPECT_EQ(Failures("plain_http"), 1);
+  EXPECT_EQ(Failures("not_tls"), 1);
+  EXPECT_TRUE(proxy_->WaitForStderr("plain HTTP request on the TLS port", Ms{2000}));
+}
+
+TEST_F(TlsTest, AStalledHandshakeTimesOutWithoutHoldingUpOthers) {
+  Start(DefaultCerts());
+  HttpClient stalled;
+  ASSERT_TRUE(stalled.Connect(port_));
+  ASSERT_TRUE(stalled.Send(std::string("\x16\x03\x01", 3)));  // a record header, then nothing
+  std::string error;
+  EXPECT_EQ(Get(Verified("localhost"), "/meanwhile", &error), 200) << error;
+  // handshake_timeout is 1s.
+  EXPECT_TRUE(stalled.WaitForClose(Ms{5000}));
+  EXPECT_EQ(Failures("timeout"), 1);
+  EXPECT_TRUE(proxy_->WaitForStderr("(timeout)", Ms{2000})) << proxy_->Stderr();
+}
+
+TEST_F(TlsTest, ClientsOfferingOnlyOldProtocolsGetAProtocolVersionAlert) {
+  Start(DefaultCerts());
+  CommandResult r = RunCommand(
+      "openssl", {"s_client", "-connect", "127.0.0.1:" + std::to_string(port_), "-servername",
+                  "localhost", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"});
+  EXPECT_NE(r.exit_code, 0) << r.Describe();
+  EXPECT_NE((r.out + r.err).find("protocol version"), std::string::npos) << r.Describe();
+  EXPECT_EQ(Failures("protocol_version"), 1);
+  std::string error;
+  EXPECT_EQ(Get(Verified("localhost"), "/", &error), 200) << error;
+}
+
+TEST_F(TlsTest, AlpnSaysHttp11AndTicketsResumeOnEveryWorker) {
+  Start(DefaultCerts(), "", "2");
+  TlsClient first;
+  TlsClientOptions o = Verified("localhost");
+  o.alpn = "http/1.1";
+  ASSERT_TRUE(first.Connect(port_, o)) << first.error();
+  EXPECT_EQ(first.Alpn(), "http/1.1");
+  EXPECT_EQ(first.Version(), "TLSv1.3");
+  ASSERT_TRUE(first.Send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  ASSERT_TRUE(first.ReadResponse()) << first.error();
+  o.session = first.Session();
+  // Connections land on either worker (SO_REUSEPORT): every one resumes, so the ticket
+  // keys are the workers' shared ones.
+  for (int i = 0; i < 6; ++i) {
+    TlsClient again;
+    ASSERT_TRUE(again.Connect(port_, o)) << again.error();
+    EXPECT_TRUE(again.Resumed()) << "connection " << i;
+  }
+  EXPECT_EQ(Handshakes("true"), 6);
+}
+
+TEST_F(TlsTest, SessionIdsResumeTls12WhenTicketsAreOff) {
+  Start(DefaultCerts(), "      session_tickets: false\n");
+  TlsClientOptions o = Verified("localhost");
+  o.max_version = TLS1_2_VERSION;
+  TlsClient first;
+  ASSERT_TRUE(first.Connect(port_, o)) << first.error();
+  EXPECT_EQ(first.Version(), "TLSv1.2");
+  o.session = first.Session();
+  TlsClient again;
+  ASSERT_TRUE(again.Connect(port_, o)) << again.error();
+  EXPECT_TRUE(again.Resumed());
+  // s_client too: a session saved to a file is resumed.
+  std::string sess = dir_.File("s_client.sess");
+  std::vector<std::string> base{"s_client",    "-connect",  "127.0.0.1:" + std::to_string(port_),
+                                "-servername", "localhost", "-tls1_2"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), more.begin(), more.end());
+    return RunCommand("openssl", a);
+  };
+  CommandResult out = with({"-sess_out", sess});
+  ASSERT_EQ(out.exit_code, 0) << out.Describe();
+  CommandResult in = with({"-sess_in", sess});
+  EXPECT_NE(in.out.find("Reused, TLSv1.2"), std::string::npos) << in.Describe();
+}
+
+TEST_F(TlsTest, RsaAndEcdsaCertificatesForTheSameNamesAreChosenByTheClientsAlgorithms) {
+  pki_.issue("both-rsa",
+             {.dns_names = {"both.test"}, .common_name = "both rsa", .key = KeyType::Rsa2048});
+  pki_.issue("both-ec", {.dns_names = {"both.test"}, .common_name = "both ec"});
+  Start(DefaultCerts() + Cert("both-rsa") + Cert("both-ec"));
+  TlsClientOptions o = Verified("both.test");
+  o.sigalgs = "ECDSA+SHA256";
+  TlsClient ec;
+  ASSERT_TRUE(ec.Connect(port_, o)) << ec.error();
+  EXPECT_EQ(ec.PeerKeyType(), "EC");
+  o.sigalgs = "rsa_pss_rsae_sha256:RSA+SHA256";
+  TlsClient rsa;
+  ASSERT_TRUE(rsa.Connect(port_, o)) << rsa.error();
+  EXPECT_EQ(rsa.PeerKeyType(), "RSA");
+  EXPECT_EQ(rsa.PeerKeyBits(), 2048);
+}
+
+TEST_F(TlsTest, AFullChainIsServed) {
+  pki_.issue("chained", {.dns_names = {"chain.test"}, .via_intermediate = true});
+  Start(Cert("chained"));
+  CommandResult r = RunCommand(
+      "openssl", {"s_client", "-connect", "127.0.0.1:" + std::to_string(port_), "-servername",
+                  "chain.test", "-CAfile", pki_.ca_file(), "-verify_return_error",
+                  "-verify_hostname", "chain.test", "-showcerts"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.out.find(" 1 s:"), std::string::npos) << "the intermediate is sent\n" << r.Describe();
+}
+
+TEST_F(TlsTest, EncryptedKeysAndBadFilesAreRefusedWithTheFileNamed) {
+  pki_.issue("locked", {.dns_names = {"locked.test"}, .key_passphrase = "secret"});
+  std::string yaml = Fill(kConfig, {{"WORKERS", "1"},
+                                    {"ADMIN", std::to_string(admin_port_)},
+                                    {"PORT", std::to_string(port_)},
+                                    {"CERTS", Cert("locked")},
+                                    {"TLS_EXTRA", ""},
+                                    {"UP", up_.address()}});
+  std::string path = dir_.Write("locked.yaml", yaml);
+  CliResult v = RunPortico({"--validate", path});
+  EXPECT_EQ(v.exit_code, 1) << v.Describe();
+  EXPECT_NE(v.err.find("locked.key"), std::string::npos) << v.err;
+  EXPECT_NE(v.err.find("encrypted"), std::string::npos) << v.err;
+  // The same mistake at start: exit 1 with the message, nothing listening.
+  CliResult run = RunPortico({"--config", path}, Ms{5000});
+  EXPECT_EQ(run.exit_code, 1) << run.Describe();
+  EXPECT_NE(run.err.find("encrypted"), std::string::npos) << run.err;
+}
+
+TEST_F(TlsTest, ACertificateReplacedOnDiskIsServedToNewConnectionsWithoutDroppingOld) {
+  Start(DefaultCerts());
+  TlsClient old;
+  ASSERT_TRUE(old.Connect(port_, Verified("localhost"))) << old.error();
+  EXPECT_NE(old.PeerSubject().find("CN=localhost"), std::string::npos);
+  ASSERT_TRUE(old.Send("GET /before HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  ASSERT_TRUE(old.ReadResponse()) << old.error();
+
+  // A renewed certificate, written as certbot does: new files renamed over the old ones.
+  pki_.issue("site-next", {.dns_names = {"localhost"}, .common_name = "renewed"});
+  ReplaceFile(dir_.File("site.key"), ReadFile(dir_.File("site-next.key")));
+  ReplaceFile(dir_.File("site.pem"), ReadFile(dir_.File("site-next.pem")));
+  // A reload between the two renames fails (the key does not match the old certificate);
+  // the one after the second serves the renewed certificate.
+  ASSERT_TRUE(proxy_->WaitForStderr("config generation 2 (", Ms{5000})) << proxy_->Stderr();
+  bool renewed_seen = false;
+  for (int i = 0; i < 50 && !renewed_seen; ++i) {
+    TlsClient fresh;
+    ASSERT_TRUE(fresh.Connect(port_, Verified("localhost"))) << fresh.error();
+    renewed_seen = fresh.PeerSubject().find("CN=renewed") != std::string::npos;
+    if (!renewed_seen) proxy_->WaitForStderr("config generation 3 (", Ms{100});
+  }
+  EXPECT_TRUE(renewed_seen) << proxy_->Stderr();
+  ASSERT_TRUE(old.Send("GET /after HTTP/1.1\r\nHost: localhost\r\n\r\n")) << old.error();
+  auto r = old.ReadResponse();
+  ASSERT_TRUE(r) << old.error();
+  EXPECT_EQ(r->status, 200);
+}
+
+// ---- client certificates ----------------------------------------------------------------
+
+class MutualTlsTest : public TlsTest {
+ protected:
+  MutualTlsTest() : other_dir_(), other_(other_dir_.path(), KeyType::EcdsaP256, "Other CA") {
+    pki_.issue("client", {.common_name = "client.test"});
+    other_.issue("stranger", {.common_name = "stranger.test"});
+  }
+  std::string Mtls(const std::string& mode) const {
+    return "      client_certificates: { ca: " + pki_.ca_file() + ", mode: " + mode + " }\n";
+  }
+  TempDir other_dir_;
+  TestPki other_;
+};
+
+TEST_F(MutualTlsTest, RequiredClientCertificatesAreVerifiedAndTheSubjectGoesUpstream) {
+  Start(DefaultCerts(), Mtls("required"));
+  auto args = CurlArgs();
+  args.insert(args.end(), {"--cert", dir_.File("client.pem"), "--key", dir_.File("client.key"),
+                           "-H", "x-client-cert-subject: CN=forged", Url("/me")});
+  CommandResult ok = RunCommand("curl", args);
+  ASSERT_EQ(ok.exit_code, 0) << ok.Describe();
+  EXPECT_EQ(ok.out, "ok GET /me");
+  ASSERT_TRUE(up_.last_request());
+  EXPECT_EQ(up_.last_request()->headers.All("x-client-cert-subject"),
+            std::vector<std::string>{"CN=client.test,O=Portico Tests"})
+      << up_.last_request()->Describe();
+
+  auto none = CurlArgs();
+  none.push_back(Url("/anonymous"));
+  CommandResult refused = RunCommand("curl", none);
+  EXPECT_NE(refused.exit_code, 0) << refused.Describe();
+
+  auto stranger = CurlArgs();
+  stranger.insert(stranger.end(), {"--cert", other_dir_.File("stranger.pem"), "--key",
+                                   other_dir_.File("stranger.key"), Url("/stranger")});
+  CommandResult bad = RunCommand("curl", stranger);
+  EXPECT_NE(bad.exit_code, 0) << bad.Describe();
+  EXPECT_EQ(up_.requests_received(), 1u);
+  EXPECT_EQ(Failures("client_certificate"), 2);
+}
+
+TEST_F(MutualTlsTest, OptionalClientCertificatesLetAnonymousClientsThroughWithoutTheHeader) {
+  Start(DefaultCerts(), Mtls("optional"));
+  auto args = CurlArgs();
+  args.insert(args.end(), {"-H", "x-client-cert-subject: CN=forged", Url("/anonymous")});
+  CommandResult r = RunCommand("curl", args);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  ASSERT_TRUE(up_.last_request());
+  EXPECT_EQ(up_.last_request()->headers.Count("x-client-cert-subject"), 0u);
+  auto with = CurlArgs();
+  with.insert(with.end(),
+              {"--cert", dir_.File("client.pem"), "--key", dir_.File("client.key"), Url("/known")});
+  r = RunCommand("curl", with);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(up_.last_request()->headers.Value("x-client-cert-subject"),
+            "CN=client.test,O=Portico Tests");
+}
+
+// ---- upstream TLS ------------------------------------------------------------------------
+
+constexpr const char* kUpstreamConfig = R"(workers: 1
+log: { level: info, access_log: stdout }
+listeners:
+  - name: plain
+    address: 127.0.0.1:{{PORT}}
+    routes:
+      - name: all
+        match: { path_prefix: / }
+        upstream: secure_up
+upstreams:
+  - name: secure_up
+    endpoints: [ { address: "{{UP}}" } ]
+    tls: {{TLS}}
+{{EXTRA}}
+)";
+
+class UpstreamTlsTest : public ::testing::Test {
+ protected:
+  UpstreamTlsTest() : pki_(dir_.path()) {
+    pki_.issue("upstream", {.dns_names = {"upstream.test"},
+                            .ip_addresses = {"127.0.0.1"},
+                            .common_name = "upstream.test"});
+    pki_.issue("portico", {.common_name = "portico.client"});
+    std::string error;
+    started_ = nginx_.Start(
+        "    ssl_certificate " + dir_.File("upstream.pem") + ";\n" + "    ssl_certificate_key " +
+            dir_.File("upstream.key") + ";\n" + "    ssl_client_certificate " + pki_.ca_file() +
+            ";\n" + "    ssl_verify_client optional;\n" +
+            "    location / { return 200 \"sni=$ssl_server_name reused=$ssl_session_reused "
+            "requests=$connection_requests dn=$ssl_client_s_dn\\n\"; }\n",
+        &error);
+    start_error_ = error;
+  }
+
+  void Start(const std::string& tls, const std::string& extra = "") {
+    ASSERT_TRUE(started_) << start_error_;
+    std::string yaml = Fill(kUpstreamConfig, {{"PORT", std::to_string(port_)},
+                                              {"UP", nginx_.address()},
+                                              {"TLS", tls},
+                                              {"EXTRA", extra}});
+    proxy_ = std::make_unique<PorticoProcess>(PorticoOptions{yaml, {port_}});
+    ASSERT_TRUE(proxy_->Start());
+  }
+
+  TempDir dir_;
+  TestPki pki_;
+  NginxServer nginx_;
+  bool started_ = false;
+  std::string start_error_;
+  uint16_t port_ = FreePort();
+  std::unique_ptr<PorticoProcess> proxy_;
+};
+
+TEST_F(UpstreamTlsTest, VerifiedConnectionsWithServerNameAreKeptAlive) {
+  Start("{ ca: " + pki_.ca_file() + ", server_name: upstream.test }");
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(c.Send(Get("/")));
+    auto r = c.ReadResponse();
+    ASSERT_TRUE(r) << c.error();
+    ASSERT_EQ(r->status, 200) << r->Describe() << proxy_->Stderr();
+    EXPECT_EQ(r->body, "sni=upstream.test reused=. requests=" + std::to_string(i) + " dn=\n");
+  }
+}
+
+TEST_F(UpstreamTlsTest, AnIpEndpointIsVerifiedByAddressAndAClientCertificateIsPresented) {
+  Start("{ ca: " + pki_.ca_file() + ", cert: " + dir_.File("portico.pem") +
+        ", key: " + dir_.File("portico.key") + " }");
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  ASSERT_TRUE(c.Send(Get("/")));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r) << c.error();
+  ASSERT_EQ(r->status, 200) << r->Describe() << proxy_->Stderr();
+  EXPECT_NE(r->body.find("dn=CN=portico.client"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("sni= "), std::string::npos) << "no SNI for an IP address: " << r->body;
+}
+
+TEST_F(UpstreamTlsTest, ACertificateForAnotherNameIsRefusedWith502UnlessVerifyIsOff) {
+  Start("{ ca: " + pki_.ca_file() + ", server_name: other.test }");
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  ASSERT_TRUE(c.Send(Get("/")));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->status, 502);
+  EXPECT_TRUE(proxy_->WaitForStderr("certificate verify failed", Ms{2000})) << proxy_->Stderr();
+  EXPECT_NE(proxy_->Stderr().find("hostname mismatch"), std::string::npos) << proxy_->Stderr();
+}
+
+TEST_F(UpstreamTlsTest, VerifyOffAcceptsAnyCertificate) {
+  Start("{ server_name: other.test, verify: false }");
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  ASSERT_TRUE(c.Send(Get("/")));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->status, 200) << r->Describe() << proxy_->Stderr();
+}
+
+TEST_F(UpstreamTlsTest, NewConnectionsResumeTheEndpointsSession) {
+  // No idle connections kept: every request opens a connection, and the second on resumes.
+  Start("{ ca: " + pki_.ca_file() + ", server_name: upstream.test }",
+        "    keepalive: { max_idle: 0 }");
+  std::vector<std::string> reused;
+  for (int i = 0; i < 3; ++i) {
+    HttpClient c;
+    ASSERT_TRUE(c.Connect(port_));
+    ASSERT_TRUE(c.Send(Get("/")));
+    auto r = c.ReadResponse();
+    ASSERT_TRUE(r) << c.error();
+    ASSERT_EQ(r->status, 200) << proxy_->Stderr();
+    reused.push_back(r->body.substr(r->body.find("reused=") + 7, 1));
+  }
+  EXPECT_EQ(reused, (std::vector<std::string>{".", "r", "r"}));
+}
+
+}  // namespace
+}  // namespace portico::it
