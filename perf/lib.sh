@@ -16,6 +16,8 @@ set_ports() {
   PO_PORT=$((BASE_PORT + 83))
   PC_PORT=$((BASE_PORT + 84))  # Portico with its cache (perf/cache.sh)
   NC_PORT=$((BASE_PORT + 85))  # nginx with proxy_cache (perf/cache.sh)
+  NT_PORT=$((BASE_PORT + 86))  # nginx terminating TLS (perf/tls.sh)
+  PT_PORT=$((BASE_PORT + 87))  # Portico terminating TLS (perf/tls.sh)
 }
 set_ports
 
@@ -74,6 +76,7 @@ render() {
   sed -e "s|@DIR@|$WORK|g" -e "s|@UP_PORT@|$UP_PORT|g" -e "s|@NG_PORT@|$NG_PORT|g" \
       -e "s|@HA_PORT@|$HA_PORT|g" -e "s|@PO_PORT@|$PO_PORT|g" \
       -e "s|@PC_PORT@|$PC_PORT|g" -e "s|@NC_PORT@|$NC_PORT|g" \
+      -e "s|@NT_PORT@|$NT_PORT|g" -e "s|@PT_PORT@|$PT_PORT|g" -e "s|@CIPHERS@|${TLS_CIPHERS:-}|g" \
       -e "s|@NOFILE@|$NOFILE|g" -e "s|@MAXCONN@|$MAXCONN|g" "$src" >"$dst" || die "cannot write $dst"
 }
 
@@ -206,10 +209,13 @@ rss_kb() {
 }
 
 # run_wrk PORT SECS CONNS OUT: one wrk run (bounded by timeout); its output goes to OUT.
+# SCHEME (default http) and extra wrk arguments in WRK_ARGS (an array) apply when set.
 run_wrk() {
   local port=$1 secs=$2 conns=$3 out=$4
-  timeout --foreground $((secs + 20)) wrk -t1 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port/" >"$out" 2>&1
+  timeout --foreground $((secs + 20)) wrk -t1 -c"$conns" -d"${secs}s" --latency \
+    "${WRK_ARGS[@]}" "${SCHEME:-http}://127.0.0.1:$port/" >"$out" 2>&1
 }
+WRK_ARGS=()
 
 # parse_wrk OUT: prints "rps p50_us p99_us errors requests".
 parse_wrk() {

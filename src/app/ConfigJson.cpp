@@ -80,6 +80,40 @@ void route(JsonWriter& w, const config::Route& r) {
   w.end_object();
 }
 
+const char* version_name(config::TlsVersion v) {
+  return v == config::TlsVersion::V1_2 ? "TLSv1.2" : "TLSv1.3";
+}
+
+// File names and settings only: the files' contents (keys above all) are never shown.
+void listener_tls(JsonWriter& w, const config::ListenerTls& t) {
+  w.key("tls").begin_object();
+  w.key("certificates").begin_array();
+  for (const config::TlsCertificate& c : t.certificates) {
+    w.begin_object().member("cert", c.cert).member("key", c.key);
+    strings(w, "server_names", c.server_names);
+    w.end_object();
+  }
+  w.end_array();
+  w.member("unknown_server_name", t.reject_unknown_server_name ? "reject" : "default");
+  w.member("min_version", version_name(t.min_version));
+  w.member("max_version", version_name(t.max_version));
+  w.member("ciphers", t.ciphers).member("ciphersuites", t.ciphersuites);
+  strings(w, "alpn", t.alpn);
+  ms(w, "handshake_timeout_ms", t.handshake_timeout);
+  w.member("session_tickets", t.session_tickets);
+  ms(w, "ticket_key_rotation_ms", t.ticket_key_rotation);
+  w.member("session_cache_size", t.session_cache_size);
+  ms(w, "session_timeout_ms", t.session_timeout);
+  if (t.client_certificates.enabled) {
+    const config::ClientCertificates& cc = t.client_certificates;
+    w.key("client_certificates").begin_object().member("ca", cc.ca);
+    w.member("mode", cc.required ? "required" : "optional");
+    w.member("verify_depth", cc.verify_depth).member("subject_header", cc.subject_header);
+    w.end_object();
+  }
+  w.end_object();
+}
+
 void listener(JsonWriter& w, const config::Listener& l) {
   w.begin_object().member("name", l.name).member("address", l.address.text);
   w.key("limits").begin_object();
@@ -88,6 +122,7 @@ void listener(JsonWriter& w, const config::Listener& l) {
   ms(w, "header_timeout_ms", l.limits.header_timeout);
   ms(w, "idle_timeout_ms", l.limits.idle_timeout);
   w.end_object();
+  if (l.tls.enabled) listener_tls(w, l.tls);
   w.key("routes").begin_array();
   for (const config::Route& r : l.routes) route(w, r);
   w.end_array().end_object();
@@ -185,6 +220,15 @@ void upstream(JsonWriter& w, const config::Upstream& u) {
   w.member("budget_percent", r.budget_percent);
   w.member("min_retry_concurrency", r.min_retry_concurrency);
   w.end_object();
+  if (u.tls.enabled) {
+    const config::UpstreamTls& t = u.tls;
+    w.key("tls").begin_object().member("server_name", t.server_name).member("verify", t.verify);
+    w.member("ca", t.ca).member("cert", t.cert).member("key", t.key);
+    w.member("min_version", version_name(t.min_version));
+    w.member("max_version", version_name(t.max_version));
+    w.member("ciphers", t.ciphers).member("session_reuse", t.session_reuse);
+    w.end_object();
+  }
   w.end_object();
 }
 

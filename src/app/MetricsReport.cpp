@@ -214,10 +214,20 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
   for (const auto& [l, s] : listeners) {
     if (!s.tls_seen) continue;
     for (size_t i = 1; i < s.tls_failures.size(); ++i)
-      out.sample(
-          "portico_tls_handshake_failures_total",
-          {{"listener", l}, {"reason", std::string(tls::failure_name(tls::HandshakeFailure(i)))}},
-          s.tls_failures[i]);
+      out.sample("portico_tls_handshake_failures_total",
+                 {{"listener", l}, {"reason", tls::failure_name(tls::HandshakeFailure(i))}},
+                 s.tls_failures[i]);
+  }
+  // Expiry is what operators alert on: `portico_tls_certificate_expiry_timestamp_seconds
+  // - time() < 14 * 86400`.
+  out.family("portico_tls_certificate_expiry_timestamp_seconds", "gauge",
+             "When each certificate a listener serves expires (its notAfter), by file.");
+  for (const core::CompiledListener& l : runtime.listeners()) {
+    if (!l.tls) continue;
+    for (const auto& c : l.tls->certificates())
+      out.sample("portico_tls_certificate_expiry_timestamp_seconds",
+                 {{"listener", l.config->name}, {"certificate", c.cert_file}},
+                 uint64_t(c.not_after > 0 ? c.not_after : 0));
   }
 
   out.family("portico_upstream_requests_total", "counter", "Attempts sent to an endpoint.");

@@ -4,10 +4,12 @@
 // and a real TLS upstream (nginx).
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <memory>
 #include <string>
 
 #include "harness/AdminClient.h"
+#include "harness/Checksum.h"
 #include "harness/Command.h"
 #include "harness/HttpClient.h"
 #include "harness/NginxServer.h"
@@ -177,6 +179,21 @@ TEST_F(TlsTest, ServerNameChoosesTheCertificateExactOrWildcardElseTheDefault) {
                              "-verify_return_error", "-verify_hostname", "x.wild.test"});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_NE(r.out.find("Verify return code: 0 (ok)"), std::string::npos) << r.Describe();
+
+  // What operators watch: each certificate's expiry, and the settings (never a key's bytes).
+  AdminClient admin(admin_port_);
+  auto m = admin.Metrics();
+  ASSERT_TRUE(m) << admin.error();
+  auto expiry = m->Value("portico_tls_certificate_expiry_timestamp_seconds",
+                         {{"listener", "secure"}, {"certificate", dir_.File("site.pem")}});
+  ASSERT_TRUE(expiry);
+  EXPECT_NEAR((*expiry - double(std::time(nullptr))) / 86400, 30, 1.5);  // TestPki: 30 days
+  auto config = admin.Get("/-/config");
+  ASSERT_TRUE(config) << admin.error();
+  EXPECT_NE(config->body.find("\"unknown_server_name\":\"default\""), std::string::npos)
+      << config->body;
+  EXPECT_NE(config->body.find(dir_.File("site.key")), std::string::npos);
+  EXPECT_EQ(config->body.find("PRIVATE KEY"), std::string::npos);
 }
 
 TEST_F(TlsTest, UnknownServerNamesAreRefusedWhenConfiguredAndCounted) {
@@ -237,6 +254,49 @@ TEST_F(TlsTest, ClientsOfferingOnlyOldProtocolsGetAProtocolVersionAlert) {
   EXPECT_EQ(Failures("protocol_version"), 1);
   std::string error;
   EXPECT_EQ(Get(Verified("localhost"), "/", &error), 200) << error;
+}
+
+TEST_F(TlsTest, LargeBodiesAndPipelinedRequestsCrossIntact) {
+  // Many records each way, reads that stop and restart (backpressure), and requests that
+  // arrive together in one record.
+  up_.SetHandler([](const HttpRequest& req) {
+    if (req.method == "POST") return BodySummaryResponse(req);
+    UpstreamResponse r;
+    r.generated_size = 3u << 20;
+    return r;
+  });
+  Start(DefaultCerts());
+  TlsClient c;
+  ASSERT_TRUE(c.Connect(port_, Verified("localhost"))) << c.error();
+  ASSERT_TRUE(c.Send("GET /big HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  auto big = c.ReadResponse(Ms{10000});
+  ASSERT_TRUE(big) << c.error();
+  EXPECT_EQ(big->body.size(), 3u << 20);
+  uint64_t bad = 0;
+  EXPECT_TRUE(MatchesPattern(big->body, 0, &bad)) << "first bad byte at " << bad;
+
+  const size_t upload = 2u << 20;
+  std::string body = PatternBytes(0, upload);
+  Checksum sum;
+  sum.Update(body);
+  ASSERT_TRUE(c.Send("POST /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: " +
+                         std::to_string(upload) + "\r\n\r\n" + body,
+                     Ms{10000}))
+      << c.error();
+  auto summary = c.ReadResponse(Ms{10000});
+  ASSERT_TRUE(summary) << c.error();
+  EXPECT_EQ(summary->body,
+            "size=" + std::to_string(upload) + " checksum=" + std::to_string(sum.value()));
+
+  up_.SetHandler(DefaultResponse);
+  ASSERT_TRUE(
+      c.Send("GET /p1 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+             "GET /p2 HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  for (const char* path : {"/p1", "/p2"}) {
+    auto r = c.ReadResponse();
+    ASSERT_TRUE(r) << c.error();
+    EXPECT_EQ(r->body, std::string("ok GET ") + path);
+  }
 }
 
 TEST_F(TlsTest, AlpnSaysHttp11AndTicketsResumeOnEveryWorker) {
@@ -522,6 +582,34 @@ TEST_F(UpstreamTlsTest, VerifyOffAcceptsAnyCertificate) {
   auto r = c.ReadResponse();
   ASSERT_TRUE(r) << c.error();
   EXPECT_EQ(r->status, 200) << r->Describe() << proxy_->Stderr();
+}
+
+TEST_F(UpstreamTlsTest, HealthChecksSpeakTlsAndFailOnACertificateThatDoesNotVerify) {
+  // Wrong name: the probe's handshake fails, the endpoint goes down, requests get 503.
+  Start("{ ca: " + pki_.ca_file() + ", server_name: other.test }",
+        "    health_check: { path: /, interval: 200ms, timeout: 150ms, healthy: 1, unhealthy: 1 }");
+  ASSERT_TRUE(proxy_->WaitForStderr("is unhealthy: TLS handshake failed", Ms{5000}))
+      << proxy_->Stderr();
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  ASSERT_TRUE(c.Send(Get("/")));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->status, 503);
+}
+
+TEST_F(UpstreamTlsTest, HealthChecksOverTlsKeepAVerifiedEndpointUp) {
+  Start("{ ca: " + pki_.ca_file() + ", server_name: upstream.test }",
+        "    health_check: { path: /, interval: 200ms, timeout: 150ms, healthy: 1, unhealthy: 1 }");
+  // Probes run every 100 ms: after a few, the endpoint must still be up and serving.
+  ASSERT_TRUE(proxy_->PauseWhileRunning(Ms{500}));
+  EXPECT_EQ(proxy_->Stderr().find("unhealthy"), std::string::npos) << proxy_->Stderr();
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  ASSERT_TRUE(c.Send(Get("/")));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->status, 200) << proxy_->Stderr();
 }
 
 TEST_F(UpstreamTlsTest, NewConnectionsResumeTheEndpointsSession) {
