@@ -46,6 +46,8 @@ class TlsTransport final : public core::ClientTransport,
   bool closing() const override { return closing_; }
 
   bool handshake_done() const { return handshake_done_; }
+  // The handshake succeeded and nothing failed since: its session is worth resuming.
+  bool ended_cleanly() const { return handshake_done_ && failure_ == HandshakeFailure::None; }
   SSL* ssl() const { return ssl_.get(); }
   HandshakeFailure failure() const { return failure_; }
   const std::string& failure_detail() const { return failure_detail_; }
