@@ -110,17 +110,27 @@ size_t TlsTransport::bio_read(char* out, size_t len) {
 }
 
 void TlsTransport::bio_write(const char* data, size_t len) {
-  uint64_t need = uint64_t(out_len_) + len;
-  if (!out_ || need > out_.capacity()) {
-    // Records of one write rarely pass a block; a large body write grows the block once.
-    uint64_t cap = out_ ? uint64_t(out_.capacity()) * 2 : core::BufferPool::kBlockSize;
-    while (cap < need) cap *= 2;
-    core::BufRef bigger = buffers_.acquire(uint32_t(cap));
-    if (out_len_) std::memcpy(bigger.data(), out_.data(), out_len_);
-    out_ = std::move(bigger);
+  constexpr uint32_t kBlock = core::BufferPool::kBlockSize;
+  while (len > 0) {
+    unsigned last = out_.count - 1;
+    if (out_.empty() || out_.lens[last] == out_.blocks[last].capacity()) {
+      if (out_.count == Chain::kBlocks) {
+        // Only a handshake flight larger than the chain gets here: the last block grows.
+        core::BufRef bigger = buffers_.acquire(uint32_t(out_.lens[last] + len));
+        std::memcpy(bigger.data(), out_.blocks[last].data(), out_.lens[last]);
+        out_.blocks[last] = std::move(bigger);
+      } else {
+        out_.blocks[out_.count] = buffers_.acquire(kBlock);
+        out_.lens[out_.count++] = 0;
+        last = out_.count - 1;
+      }
+    }
+    size_t n = std::min<size_t>(len, out_.blocks[last].capacity() - out_.lens[last]);
+    std::memcpy(out_.blocks[last].data() + out_.lens[last], data, n);
+    out_.lens[last] += uint32_t(n);
+    data += n;
+    len -= n;
   }
-  std::memcpy(out_.data() + out_len_, data, len);
-  out_len_ += uint32_t(len);
 }
 
 // ---- reading ----------------------------------------------------------------------------
@@ -128,8 +138,10 @@ void TlsTransport::bio_write(const char* data, size_t len) {
 int TlsTransport::read_start() {
   if (closing_) return 0;
   upper_reading_ = true;
-  // Plaintext or ciphertext already here would not make the socket readable again.
-  if (handshake_done_ && (SSL_has_pending(ssl_.get()) || in_from_ < in_to_))
+  // Plaintext or ciphertext already here, or an end not yet reported, would not make the
+  // socket readable again.
+  if (handshake_done_ &&
+      (SSL_has_pending(ssl_.get()) || in_from_ < in_to_ || (pending_end_ && !end_reported_)))
     uv_idle_start(&resume_, [](uv_idle_t* h) {
       auto* t = static_cast<TlsTransport*>(h->data);
       uv_idle_stop(&t->resume_);
@@ -197,9 +209,15 @@ void TlsTransport::on_read_end(int status) {
       fail_handshake(HandshakeFailure::Closed, uv_strerror(status));
     return;
   }
-  // Plaintext still buffered goes up first (only while the upper layer reads).
+  // Plaintext still buffered goes up first; the end follows it, as over TCP.
+  pending_end_ = status;
   deliver();
-  if (!closing_) events_->on_read_end(status);
+}
+
+void TlsTransport::report_end(int status) {
+  if (end_reported_ || closing_) return;
+  end_reported_ = true;
+  events_->on_read_end(status);
 }
 
 void TlsTransport::handshake() {
@@ -220,7 +238,10 @@ void TlsTransport::handshake() {
   }
   ERR_clear_error();
   int rc = SSL_do_handshake(ssl_.get());
-  if (!flush()) return;
+  if (!flush()) {
+    fail_handshake(HandshakeFailure::Closed, failure_detail_);
+    return;
+  }
   if (rc == 1) {
     handshake_done_ = true;
     if (!server_) {
@@ -261,11 +282,11 @@ void TlsTransport::fail_handshake(HandshakeFailure why, std::string detail) {
 }
 
 void TlsTransport::deliver() {
-  while (upper_reading_ && !closing_ && handshake_done_) {
+  while (upper_reading_ && !closing_ && handshake_done_ && !end_reported_) {
     if (in_from_ == in_to_ && !SSL_has_pending(ssl_.get())) break;
     uv_buf_t buf = events_->on_alloc();
     if (buf.len == 0) {
-      events_->on_read_end(UV_ENOBUFS);
+      report_end(UV_ENOBUFS);
       return;
     }
     size_t n = 0;
@@ -276,20 +297,44 @@ void TlsTransport::deliver() {
     }
     int err = SSL_get_error(ssl_.get(), 0);
     events_->on_read(0);  // hands the buffer back
-    if (closing_ || !flush()) return;
+    if (closing_) return;
+    if (!flush()) {
+      report_end(UV_ECONNRESET);
+      return;
+    }
     if (err == SSL_ERROR_WANT_READ) break;
     if (err == SSL_ERROR_ZERO_RETURN) {  // close_notify: the peer's orderly end
       peer_eof_ = true;
-      events_->on_read_end(UV_EOF);
+      report_end(UV_EOF);
+      update_tcp_reading();
       return;
     }
     failure_ = classify_failure(ssl_.get(), ERR_peek_error());
     failure_detail_ = take_errors();
-    events_->on_read_end(UV_EPROTO);
+    report_end(UV_EPROTO);
     return;
   }
   if (closing_) return;
-  flush();  // TLS 1.3 tickets or key updates that reading produced
+  if (pending_end_ && upper_reading_ && !end_reported_) {
+    if (in_from_ < in_to_ || SSL_has_pending(ssl_.get())) {
+      // The stream stopped inside a record: data was cut off.
+      failure_ = HandshakeFailure::Other;
+      failure_detail_ = "the connection ended in the middle of a TLS record";
+      report_end(UV_EPROTO);
+    } else if (pending_end_ == UV_EOF && !server_ &&
+               !(SSL_get_shutdown(ssl_.get()) & SSL_RECEIVED_SHUTDOWN)) {
+      // An upstream's end without close_notify could be a forged FIN: a body delimited by
+      // the close must not count as complete (clients often skip close_notify: not them).
+      report_end(UV_ECONNRESET);
+    } else {
+      report_end(pending_end_);
+    }
+    return;
+  }
+  if (!flush()) {  // TLS 1.3 tickets or key updates that reading produced
+    report_end(UV_ECONNRESET);
+    return;
+  }
   settle_input();
   update_tcp_reading();
 }
@@ -304,60 +349,101 @@ void TlsTransport::settle_input() {
 // ---- writing ----------------------------------------------------------------------------
 
 int TlsTransport::write(const uv_buf_t* bufs, unsigned count) {
-  assert(!upper_write_pending_);
+  assert(!upper_write_pending_ && count <= plain_.size());
   if (closing_) return UV_ECANCELED;
   if (!handshake_done_) return UV_ENOTCONN;
-  size_t total = 0;
-  for (unsigned i = 0; i < count; ++i) total += bufs[i].len;
-  ERR_clear_error();
-  size_t done = 0;
-  if (count > 1 && total <= core::BufferPool::kBlockSize) {
-    // A head and a small body in one record: one encryption, one MAC, fewer bytes.
-    core::BufRef staged = buffers_.acquire(uint32_t(total));
-    size_t at = 0;
-    for (unsigned i = 0; i < count; ++i) {
-      std::memcpy(staged.data() + at, bufs[i].base, bufs[i].len);
-      at += bufs[i].len;
-    }
-    if (total && SSL_write_ex(ssl_.get(), staged.data(), total, &done) != 1) return UV_EPROTO;
-  } else {
-    for (unsigned i = 0; i < count; ++i) {
-      if (bufs[i].len && SSL_write_ex(ssl_.get(), bufs[i].base, bufs[i].len, &done) != 1) {
-        ERR_clear_error();
-        return UV_EPROTO;
-      }
-    }
-  }
-  if (!flush()) return UV_ECONNRESET;
-  if (!sending_) return 1;
+  plain_count_ = plain_index_ = 0;
+  plain_offset_ = 0;
+  for (unsigned i = 0; i < count; ++i)
+    if (bufs[i].len) plain_[plain_count_++] = bufs[i];
+  int rc = pump_writes();
+  if (rc != 0) return rc;
   upper_write_pending_ = true;
   return 0;
 }
 
+int TlsTransport::pump_writes() {
+  while (true) {
+    if (!sending_.empty()) return 0;
+    if (!encrypt_some()) return UV_EPROTO;
+    if (out_.empty()) return 1;
+    if (!flush()) return UV_ECONNRESET;
+  }
+}
+
+bool TlsTransport::encrypt_some() {
+  // About four blocks of records per TCP write: large bodies go out in pieces while the
+  // socket takes them, and no block but the pool's is ever needed.
+  constexpr size_t kWriteBudget = 4 * core::BufferPool::kBlockSize;
+  constexpr size_t kRecord = 16384;  // TLS's largest record: one encryption each
+  size_t queued = 0;
+  for (unsigned i = 0; i < out_.count; ++i) queued += out_.lens[i];
+  core::BufRef staged;
+  while (plain_index_ < plain_count_ && queued < kWriteBudget) {
+    const uv_buf_t& cur = plain_[plain_index_];
+    size_t left = cur.len - plain_offset_;
+    const char* from = cur.base + plain_offset_;
+    size_t n = std::min(left, kRecord);
+    if (left < kRecord && plain_index_ + 1 < plain_count_) {
+      // A head and a small body in one record: one encryption, one tag, fewer bytes.
+      if (!staged) staged = buffers_.acquire(uint32_t(kRecord));
+      n = 0;
+      while (plain_index_ < plain_count_ && n < kRecord) {
+        const uv_buf_t& p = plain_[plain_index_];
+        size_t take = std::min(p.len - plain_offset_, kRecord - n);
+        std::memcpy(staged.data() + n, p.base + plain_offset_, take);
+        n += take;
+        plain_offset_ += take;
+        if (plain_offset_ == p.len) {
+          ++plain_index_;
+          plain_offset_ = 0;
+        }
+      }
+      from = staged.data();
+    } else {
+      plain_offset_ += n;
+      if (plain_offset_ == cur.len) {
+        ++plain_index_;
+        plain_offset_ = 0;
+      }
+    }
+    size_t done = 0;
+    ERR_clear_error();
+    if (SSL_write_ex(ssl_.get(), from, n, &done) != 1) {
+      failure_detail_ = take_errors();
+      return false;
+    }
+    queued += n + 64;
+  }
+  return true;
+}
+
 bool TlsTransport::flush() {
-  if (sending_ || out_len_ == 0 || closing_) return true;
-  uv_buf_t buf = uv_buf_init(out_.data(), out_len_);
-  int rc = tcp_.write(&buf, 1);
-  out_len_ = 0;
-  if (rc == 1) {
-    out_.reset();
-    return true;
-  }
+  if (!sending_.empty() || out_.empty() || closing_) return true;
+  std::array<uv_buf_t, Chain::kBlocks> bufs;
+  for (unsigned i = 0; i < out_.count; ++i)
+    bufs[i] = uv_buf_init(out_.blocks[i].data(), out_.lens[i]);
+  int rc = tcp_.write(bufs.data(), out_.count);
   if (rc == 0) {
-    sending_ = std::move(out_);
+    std::swap(sending_, out_);  // TCP points into these blocks until it is done
     return true;
   }
-  out_.reset();
+  out_.clear();
+  if (rc == 1) return true;
   failure_detail_ = uv_strerror(rc);
   return false;
 }
 
 void TlsTransport::on_write_done(int status) {
-  sending_.reset();
-  if (status == 0 && !flush()) status = UV_ECONNRESET;
-  if (status == 0 && sending_) return;  // more records went out behind these
+  sending_.clear();
+  if (status == 0) {
+    int rc = pump_writes();
+    if (rc == 0) return;  // more went out behind these
+    if (rc < 0) status = rc;
+  }
   if (upper_write_pending_) {
     upper_write_pending_ = false;
+    plain_count_ = 0;
     events_->on_write_done(status);
   }
 }
@@ -367,7 +453,7 @@ void TlsTransport::on_write_done(int status) {
 void TlsTransport::close() {
   if (closing_) return;
   if (handshake_done_ && failure_ == HandshakeFailure::None) {
-    if (!sending_) {
+    if (sending_.empty()) {
       // close_notify, best effort: it goes out if the socket takes it now.
       ERR_clear_error();
       if (SSL_shutdown(ssl_.get()) < 0) ERR_clear_error();
@@ -388,6 +474,8 @@ void TlsTransport::close() {
 
 void TlsTransport::close_reset() {
   if (closing_) return;
+  // The client stopped reading, which spoils nothing: its session stays resumable.
+  if (ended_cleanly()) SSL_set_shutdown(ssl_.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   closing_ = true;
   upper_reading_ = tcp_reading_ = false;
   uv_idle_stop(&resume_);

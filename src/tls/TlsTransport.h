@@ -11,6 +11,7 @@
 
 #include <uv.h>
 
+#include <array>
 #include <string>
 
 #include "core/BufferPool.h"
@@ -55,11 +56,25 @@ class TlsTransport final : public core::ClientTransport,
   SslSessionPtr take_session() { return std::move(session_); }
   void on_new_session(SslSessionPtr session) override { session_ = std::move(session); }
 
-  // The BIO's ends (TlsBio.cpp): ciphertext in and out.
+  // The BIO's ends: ciphertext in and out.
   size_t bio_read(char* out, size_t len);
   void bio_write(const char* data, size_t len);
 
  private:
+  // Ciphertext in pooled blocks, written to TCP in one call (TcpTransport takes up to
+  // kMaxBufs pieces): records never need a buffer larger than the pool's blocks.
+  struct Chain {
+    static constexpr unsigned kBlocks = 8;
+    std::array<core::BufRef, kBlocks> blocks;
+    std::array<uint32_t, kBlocks> lens{};
+    unsigned count = 0;
+    bool empty() const { return count == 0; }
+    void clear() {
+      for (unsigned i = 0; i < count; ++i) blocks[i].reset();
+      count = 0;
+    }
+  };
+
   // core::TransportEvents, of the TCP transport underneath.
   uv_buf_t on_alloc() override;
   void on_read(size_t n) override;
@@ -72,6 +87,13 @@ class TlsTransport final : public core::ClientTransport,
   void fail_handshake(HandshakeFailure why, std::string detail);
   // Decrypts into the upper layer's buffers while it reads and there is anything to read.
   void deliver();
+  // Reports the end of the stream once, when nothing readable is left before it.
+  void report_end(int status);
+  // Encrypts the queued plaintext and writes it while TCP takes it at once: 1 when all
+  // of it is out, 0 when some waits for on_write_done, < 0 on failure.
+  int pump_writes();
+  // Encrypts from the plaintext cursor until about kWriteBudget bytes of records wait.
+  bool encrypt_some();
   // Writes what OpenSSL produced; false when the connection failed.
   bool flush();
   void settle_input();
@@ -88,10 +110,16 @@ class TlsTransport final : public core::ClientTransport,
   core::BufRef in_;
   uint32_t in_from_ = 0;
   uint32_t in_to_ = 0;
-  // Records OpenSSL wrote, not yet handed to TCP; and the block TCP is still writing.
-  core::BufRef out_;
-  uint32_t out_len_ = 0;
-  core::BufRef sending_;
+  // Records OpenSSL wrote, not yet handed to TCP; and those TCP is still writing.
+  Chain out_;
+  Chain sending_;
+  // The upper layer's queued write, encrypted as TCP drains (its memory stays valid
+  // until on_write_done, by the Transport contract).
+  std::array<uv_buf_t, Chain::kBlocks> plain_{};
+  unsigned plain_count_ = 0;
+  unsigned plain_index_ = 0;
+  size_t plain_offset_ = 0;
+  int pending_end_ = 0;  // the TCP stream ended (EOF or error), not yet reported
   // Runs deliver() on a later loop turn when reading restarts over data already here.
   uv_idle_t resume_;
   SslSessionPtr session_;
@@ -105,6 +133,7 @@ class TlsTransport final : public core::ClientTransport,
   bool tcp_reading_ = false;
   bool upper_write_pending_ = false;
   bool peer_eof_ = false;
+  bool end_reported_ = false;
   bool closing_ = false;
   bool connecting_ = false;
 };
