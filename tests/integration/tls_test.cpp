@@ -20,6 +20,7 @@
 #include "harness/TestPki.h"
 #include "harness/TestUpstream.h"
 #include "harness/TlsClient.h"
+#include "harness/TlsOrigin.h"
 
 namespace portico::it {
 namespace {
@@ -627,6 +628,71 @@ TEST_F(UpstreamTlsTest, NewConnectionsResumeTheEndpointsSession) {
     reused.push_back(r->body.substr(r->body.find("reused=") + 7, 1));
   }
   EXPECT_EQ(reused, (std::vector<std::string>{".", "r", "r"}));
+}
+
+// ---- the end of an upstream's TLS stream ------------------------------------------------
+
+constexpr const char* kCachedUpstreamConfig = R"(workers: 1
+log: { level: info, access_log: stdout }
+listeners:
+  - name: plain
+    address: 127.0.0.1:{{PORT}}
+    routes:
+      - name: cached
+        match: { path_prefix: / }
+        filters:
+          - cache: { zone: tls, max_bytes: 1MiB }
+        upstream: origin
+upstreams:
+  - name: origin
+    endpoints: [ { address: "{{UP}}" } ]
+    tls: { verify: false }
+)";
+
+// A body that ends with the connection (no Content-Length): over TLS only close_notify
+// says it is complete; a bare FIN may be an attacker cutting it short.
+class UpstreamTlsEndTest : public ::testing::Test {
+ protected:
+  UpstreamTlsEndTest() : pki_(dir_.path()) { pki_.issue("origin", {.dns_names = {"origin.test"}}); }
+  std::unique_ptr<TlsOrigin> Origin(bool close_notify) {
+    return std::make_unique<TlsOrigin>(
+        dir_.File("origin.pem"), dir_.File("origin.key"),
+        "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n\r\nthe whole body", close_notify);
+  }
+  void Start(const TlsOrigin& origin) {
+    std::string yaml =
+        Fill(kCachedUpstreamConfig, {{"PORT", std::to_string(port_)}, {"UP", origin.address()}});
+    proxy_ = std::make_unique<PorticoProcess>(PorticoOptions{yaml, {port_}});
+    ASSERT_TRUE(proxy_->Start());
+  }
+  std::optional<HttpResponse> Fetch() {
+    HttpClient c;
+    if (!c.Connect(port_) || !c.Send(Get("/doc"))) return std::nullopt;
+    return c.ReadResponse();
+  }
+  TempDir dir_;
+  TestPki pki_;
+  uint16_t port_ = FreePort();
+  std::unique_ptr<PorticoProcess> proxy_;
+};
+
+TEST_F(UpstreamTlsEndTest, ABodyEndedByCloseNotifyIsCompleteAndStored) {
+  auto origin = Origin(true);
+  Start(*origin);
+  for (int i = 0; i < 2; ++i) {
+    auto r = Fetch();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "the whole body");
+  }
+  EXPECT_EQ(origin->requests(), 1) << "the second answer came from the cache";
+}
+
+TEST_F(UpstreamTlsEndTest, ABodyEndedByABareFinIsNotTakenAsComplete) {
+  auto origin = Origin(false);
+  Start(*origin);
+  for (int i = 0; i < 2; ++i) Fetch();
+  EXPECT_EQ(origin->requests(), 2) << "a body that may be cut short is never stored";
+  EXPECT_TRUE(proxy_->WaitForStderr("mid-response", Ms{2000})) << proxy_->Stderr();
 }
 
 }  // namespace
