@@ -278,7 +278,7 @@ void TlsTransport::fail_handshake(HandshakeFailure why, std::string detail) {
     connect_done_(connect_owner_, UV_EPROTO);
     return;
   }
-  events_->on_read_end(UV_EPROTO);
+  report_end(UV_EPROTO);
 }
 
 void TlsTransport::deliver() {
