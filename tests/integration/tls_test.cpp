@@ -695,5 +695,24 @@ TEST_F(UpstreamTlsEndTest, ABodyEndedByABareFinIsNotTakenAsComplete) {
   EXPECT_TRUE(proxy_->WaitForStderr("mid-response", Ms{2000})) << proxy_->Stderr();
 }
 
+TEST_F(UpstreamTlsEndTest, TheEndWaitsBehindBodyBytesAClientIsSlowToTake) {
+  // The origin sends a large body and ends at once; the client does not read for a while,
+  // so Portico stops reading the origin with records still buffered when the end comes.
+  const size_t size = 16u << 20;
+  TlsOrigin origin(dir_.File("origin.pem"), dir_.File("origin.key"),
+                   "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n" +
+                       PatternBytes(0, size),
+                   true);
+  Start(origin);
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  ASSERT_TRUE(c.Send(Get("/large")));
+  ASSERT_TRUE(proxy_->PauseWhileRunning(Ms{500}));
+  auto r = c.ReadResponse({.timeout = Ms{10000}});
+  ASSERT_TRUE(r) << c.error() << proxy_->Stderr();
+  EXPECT_EQ(r->body.size(), size);
+  EXPECT_TRUE(MatchesPattern(r->body, 0));
+}
+
 }  // namespace
 }  // namespace portico::it
