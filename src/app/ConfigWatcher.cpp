@@ -47,13 +47,13 @@ std::optional<std::string> read_file(const std::string& path) {
   return text;
 }
 
-std::optional<size_t> content_hash(const std::string& path) {
+}  // namespace
+
+std::optional<size_t> ConfigWatcher::content_hash(const std::string& path) {
   auto text = read_file(path);
   if (!text) return std::nullopt;
   return std::hash<std::string_view>{}(*text);
 }
-
-}  // namespace
 
 ConfigWatcher::ConfigWatcher(uv_loop_t* loop, std::string path, std::function<void()> on_change,
                              std::chrono::milliseconds debounce)
@@ -66,6 +66,19 @@ ConfigWatcher::~ConfigWatcher() {
 void ConfigWatcher::start() {
   if (quiet_timer_) return;
   last_hash_ = content_hash(path_);
+  start_watching();
+}
+
+void ConfigWatcher::start(std::optional<size_t> baseline) {
+  if (quiet_timer_) return;
+  last_hash_ = baseline;
+  start_watching();
+  // The events of a change made before the watch began are lost: look once now. The
+  // callback runs from the timer, never from within start() (its caller may be a reload).
+  if (content_hash(path_) != baseline) check_after_quiet_period();
+}
+
+void ConfigWatcher::start_watching() {
   quiet_timer_ = std::make_unique<uv_timer_t>();
   uv_timer_init(loop_, quiet_timer_.get());
   quiet_timer_->data = this;
@@ -122,6 +135,10 @@ void ConfigWatcher::on_event(const char* filename, int status) {
   // Every event restarts the quiet period: an editor's save or a ConfigMap swap is
   // several events, and the file is read once they have stopped.
   retried_ = false;
+  check_after_quiet_period();
+}
+
+void ConfigWatcher::check_after_quiet_period() {
   uv_timer_start(
       quiet_timer_.get(), [](uv_timer_t* t) { static_cast<ConfigWatcher*>(t->data)->on_quiet(); },
       uint64_t(debounce_.count()), 0);

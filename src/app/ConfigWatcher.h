@@ -33,6 +33,13 @@ class ConfigWatcher {
   // Remembers the current content (call it right after loading the file) and starts
   // watching. A directory that cannot be watched is logged; the watcher then stays idle.
   void start();
+  // Starts watching from `baseline`, content_hash() of the file as it was before it was
+  // loaded (nullopt: it could not be read then). A change between that and now, which sent
+  // its events before the watch began, is reported after the quiet period like any other.
+  void start(std::optional<size_t> baseline);
+
+  // The hash start() and the change checks compare; nullopt when the file cannot be read.
+  static std::optional<size_t> content_hash(const std::string& path);
   // Stops watching; no callback after this. The watcher may be destroyed right after,
   // and stop() may be called from the callback.
   void stop();
@@ -45,6 +52,8 @@ class ConfigWatcher {
   void on_event(const char* filename, int status);
   void on_quiet();
   void follow_symlinks();
+  void start_watching();
+  void check_after_quiet_period();
 
   uv_loop_t* loop_;
   std::string path_;

@@ -17,6 +17,7 @@
 #include "app/ConfigReload.h"
 #include "app/ConfigWatcher.h"
 #include "app/ServiceNotifier.h"
+#include "app/TlsFileBaselines.h"
 #include "config/ConfigLoader.h"
 #include "core/Runtime.h"
 #include "core/UvClose.h"
@@ -87,6 +88,7 @@ class Server final : public AdminTarget {
   // Certificates, keys and CA files: a change reloads like the config's own.
   std::vector<std::unique_ptr<ConfigWatcher>> tls_watchers_;
   std::vector<std::unique_ptr<ConfigWatcher>> retired_tls_watchers_;  // see watch_config
+  TlsFileBaselines tls_baselines_;    // of the files runtime_ was built from, read before
   config::Reload watching_;           // the settings watcher_ was made with
   std::atomic<uint64_t> applied_{0};  // workers' acknowledgements, all reloads together
   uint64_t expected_applied_ = 0;
@@ -100,6 +102,7 @@ int Server::run(config::Config config) {
   ::signal(SIGPIPE, SIG_IGN);
   std::string text;
   if (read_file(config_path_, text)) history_.config_hash = config_hash(text);
+  tls_baselines_ = tls_file_baselines(config);
   try {
     runtime_ = core::Runtime::build(std::move(config));
     sink_ = std::make_shared<log::AccessLogSink>(runtime_->config().log.access_log);
@@ -236,9 +239,9 @@ std::string Server::open_admin() {
 
 void Server::watch_config() {
   const config::Reload& want = runtime_->config().reload;
-  // The TLS files' watchers start over after every reload, from the content just read
-  // (the list may have changed). One of them may be running this: it is kept until the
-  // next time.
+  // The TLS files' watchers start over after every reload (the list may have changed),
+  // from the content as it was before the build read the files (TlsFileBaselines.h). One
+  // of them may be running this: it is kept until the next time.
   for (auto& w : tls_watchers_) w->stop();
   retired_tls_watchers_ = std::move(tls_watchers_);
   tls_watchers_.clear();
@@ -246,7 +249,11 @@ void Server::watch_config() {
     for (const std::string& file : runtime_->tls_files()) {
       tls_watchers_.push_back(std::make_unique<ConfigWatcher>(
           &loop_, file, [this, file] { reload(("changed: " + file).c_str()); }, want.debounce));
-      tls_watchers_.back()->start();
+      auto baseline = tls_baselines_.find(file);
+      if (baseline != tls_baselines_.end())
+        tls_watchers_.back()->start(baseline->second);
+      else
+        tls_watchers_.back()->start();
     }
   }
   if (watcher_ && want.watch == watching_.watch && want.debounce == watching_.debounce) return;
@@ -313,6 +320,7 @@ ReloadOutcome Server::reload(const char* trigger) {
     // (an empty one is refused off loopback, but this keeps the old address).
     next.admin = now.admin;
   }
+  TlsFileBaselines baselines = tls_file_baselines(next);
   std::shared_ptr<const core::Runtime> runtime;
   try {
     runtime = core::Runtime::build(std::move(next), runtime_.get());
@@ -331,6 +339,7 @@ ReloadOutcome Server::reload(const char* trigger) {
       uv_async_send(applied);
     });
   runtime_ = std::move(runtime);
+  tls_baselines_ = std::move(baselines);
   for (size_t u = 0; u < runtime_->config().upstreams.size(); ++u)
     runtime_->pool_state(u).take_over();
   start_side_tasks();

@@ -159,12 +159,6 @@ struct UpstreamTls {
   TlsVersion max_version = TlsVersion::V1_3;
   std::string ciphers;        // empty: OpenSSL's defaults
   bool session_reuse = true;  // resume the last session per endpoint and worker
-  // The same settings, wherever they are written.
-  bool operator==(const UpstreamTls& o) const {
-    return enabled == o.enabled && server_name == o.server_name && verify == o.verify &&
-           ca == o.ca && cert == o.cert && key == o.key && min_version == o.min_version &&
-           max_version == o.max_version && ciphers == o.ciphers && session_reuse == o.session_reuse;
-  }
 };
 
 struct Listener {

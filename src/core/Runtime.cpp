@@ -1,5 +1,6 @@
 #include "core/Runtime.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "filters/FilterConfig.h"
@@ -20,6 +21,9 @@ std::vector<std::string> Runtime::tls_files() const {
     if (l.tls) files.insert(files.end(), l.tls->files().begin(), l.tls->files().end());
   for (const auto& u : upstream_tls_)
     if (u) files.insert(files.end(), u->files().begin(), u->files().end());
+  // A CA shared by listeners and upstreams is one file: one watcher, one reload per change.
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
   return files;
 }
 
@@ -121,6 +125,14 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runti
     rt->listeners_.push_back(std::move(cl));
   }
   rt->filter_states_.forget_previous();
+  rt->subject_headers_.emplace_back(config::ClientCertificates{}.subject_header);
+  for (const config::Listener& l : rt->config_.listeners) {
+    const std::string& name = l.tls.client_certificates.subject_header;
+    if (name.empty()) continue;
+    bool known = std::any_of(rt->subject_headers_.begin(), rt->subject_headers_.end(),
+                             [&](const std::string& h) { return http::iequals(h, name); });
+    if (!known) rt->subject_headers_.push_back(name);
+  }
   return rt;
 }
 

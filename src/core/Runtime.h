@@ -71,8 +71,13 @@ class Runtime {
   const std::shared_ptr<const tls::UpstreamTlsContext>& upstream_tls(size_t i) const {
     return upstream_tls_[i];
   }
-  // Every certificate, key and CA file the config's TLS settings read (for the watcher).
+  // Every certificate, key and CA file the config's TLS settings read (for the watcher),
+  // each once, sorted.
   std::vector<std::string> tls_files() const;
+  // The names of the headers that carry a verified client certificate's subject: every
+  // listener's, and the default one. Every upstream request drops a client's own copy of
+  // each, whatever listener it came through (HeadWriter's UpstreamRequest::drop_more).
+  const std::vector<std::string>& subject_headers() const { return subject_headers_; }
 
  private:
   config::Config config_;
@@ -80,6 +85,7 @@ class Runtime {
   std::vector<std::shared_ptr<upstream::PoolState>> pools_;
   std::vector<std::shared_ptr<const upstream::BalancerPlan>> plans_;
   std::vector<std::shared_ptr<const tls::UpstreamTlsContext>> upstream_tls_;
+  std::vector<std::string> subject_headers_;
   // Filters' shared state by identity; refers to the previous config's only while building.
   filters::FilterStates filter_states_;
   filters::CanaryRoutes canary_routes_;

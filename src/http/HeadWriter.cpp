@@ -66,8 +66,9 @@ void write_upstream_request_head(std::string& out, const UpstreamRequest& req,
     if (!req.traceparent.empty() &&
         (iequals(n, "traceparent") || (req.drop_tracestate && iequals(n, "tracestate"))))
       continue;
-    if (std::any_of(req.drop_headers.begin(), req.drop_headers.end(),
-                    [n](std::string_view d) { return !d.empty() && same_field_loosely(n, d); }))
+    auto named = [n](std::string_view d) { return !d.empty() && same_field_loosely(n, d); };
+    if (std::any_of(req.drop_headers.begin(), req.drop_headers.end(), named) ||
+        std::any_of(req.drop_more.begin(), req.drop_more.end(), named))
       continue;
     if (iequals(n, "x-forwarded-for")) {
       // Several X-Forwarded-For lines are one list (RFC 9110 §5.3): they are merged, in

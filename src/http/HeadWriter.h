@@ -31,8 +31,11 @@ struct UpstreamRequest {
   // forge it; so is one that differs only by '_' for '-' ("x_portico_flags"), which CGI-
   // style servers read as the same field. "" drops nothing.
   // Also the client's conditionals when the cache fetches (CacheExchange).
-  // And the header carrying the client certificate's subject (mTLS).
-  std::array<std::string_view, 5> drop_headers{};
+  std::array<std::string_view, 4> drop_headers{};
+  // More names dropped the same way, from a list built once per config: the headers that
+  // carry a client certificate's subject, under every listener's name (Runtime), since a
+  // client of one listener could otherwise forge what another listener's upstream trusts.
+  std::span<const std::string> drop_more;
   // The client connection's own lines (the verified client certificate's subject), then
   // whole "Name: value\r\n" lines added after Portico's other fields, before traceparent.
   std::string_view connection_lines;

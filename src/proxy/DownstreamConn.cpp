@@ -580,8 +580,8 @@ void DownstreamConn::forward_request() {
       .traceparent = {ex.traceparent.data(), ex.traceparent.size()},
       .drop_tracestate = !trace_continued,
       .drop_headers = {config::Config::kDefaultFlagsHeader, flags_header,
-                       cache_fetch ? "if-none-match" : "", cache_fetch ? "if-modified-since" : "",
-                       listener_->config->tls.client_certificates.subject_header},
+                       cache_fetch ? "if-none-match" : "", cache_fetch ? "if-modified-since" : ""},
+      .drop_more = runtime_->runtime().subject_headers(),
       .connection_lines = client_cert_line(),
       .added_lines = added_lines,
       .tls = tls_ != nullptr};
@@ -943,9 +943,14 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
       : failure == upstream::Failure::ResponseTimeout ? R::kTimeout
       : failure == upstream::Failure::BadResponse     ? R::k502
                                                       : R::kReset;
-  spdlog::warn("route {}: upstream {} {} ({}) for {} {}", ex.route->route->name,
-               ex.endpoint->endpoint().address.text, what, core::uv_error_text(uv_status),
-               ex.method, ex.target);
+  // A failed TLS handshake was logged by the connection, with its reason: one line per
+  // attempt is enough ("protocol error" would add nothing).
+  bool logged_tls_failure =
+      failure == upstream::Failure::Connect && uv_status == UV_EPROTO && ex.pool->tls();
+  if (!logged_tls_failure)
+    spdlog::warn("route {}: upstream {} {} ({}) for {} {}", ex.route->route->name,
+                 ex.endpoint->endpoint().address.text, what, core::uv_error_text(uv_status),
+                 ex.method, ex.target);
   if (can_retry(on)) {
     retry();
     return;

@@ -10,6 +10,7 @@
 
 #include "tls/CertificateChain.h"
 #include "tls/ConfigProblem.h"
+#include "tls/Fingerprint.h"
 
 namespace portico::tls {
 namespace {
@@ -43,11 +44,22 @@ class UpstreamTlsContext::Builder {
   void set_verification(SSL_CTX* ctx);
   void set_client_certificate(SSL_CTX* ctx);
   void set_session_reuse(SSL_CTX* ctx) const;
+  void add_settings();
+  // The loaded certificates and key, as the files' contents.
+  template <typename T>
+  void add_to_fingerprint(const T* object) {
+    try {
+      fingerprint_.add(object);
+    } catch (const std::runtime_error& e) {
+      throw problem(e.what());
+    }
+  }
 
   UpstreamTlsContext& out_;
   const config::Upstream& upstream_;
   const config::UpstreamTls& tls_;
   std::string_view source_;
+  Fingerprint fingerprint_;
 };
 
 void UpstreamTlsContext::Builder::build() {
@@ -56,16 +68,39 @@ void UpstreamTlsContext::Builder::build() {
   if (!out_.ctx_) throw problem("OpenSSL cannot make a context: " + take_errors());
   SSL_CTX* ctx = out_.ctx_.get();
   out_.server_name_ = tls_.server_name;
+  add_settings();
   set_protocols(ctx);
   set_verification(ctx);
   set_client_certificate(ctx);
   set_session_reuse(ctx);
   // An idle pooled connection holds no buffers.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  // As on listeners: a server asking to renegotiate mid-connection (TLS 1.2) is refused,
+  // which closes that door to renegotiation attacks and to a CPU cost it would choose.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
   // The proxy speaks HTTP/1.1 upstream; a server that insists on h2 fails the handshake
   // rather than being spoken to in the wrong protocol. (0 is success here.)
   if (SSL_CTX_set_alpn_protos(ctx, kAlpnHttp11, sizeof kAlpnHttp11 - 1) != 0)
     throw problem("cannot set ALPN: " + take_errors());
+  try {
+    out_.fingerprint_ = fingerprint_.finish();
+  } catch (const std::runtime_error& e) {
+    throw problem(e.what());
+  }
+}
+
+// Every setting that changes what a connection verifies or presents, paths included (a
+// file moved elsewhere is treated as a change: rare, and the safe side).
+void UpstreamTlsContext::Builder::add_settings() {
+  fingerprint_.add(tls_.server_name);
+  fingerprint_.add(uint64_t(tls_.verify));
+  fingerprint_.add(tls_.ca);
+  fingerprint_.add(tls_.cert);
+  fingerprint_.add(tls_.key);
+  fingerprint_.add(uint64_t(tls_.min_version));
+  fingerprint_.add(uint64_t(tls_.max_version));
+  fingerprint_.add(tls_.ciphers);
+  fingerprint_.add(uint64_t(tls_.session_reuse));
 }
 
 void UpstreamTlsContext::Builder::set_protocols(SSL_CTX* ctx) const {
@@ -101,9 +136,11 @@ void UpstreamTlsContext::Builder::set_verification(SSL_CTX* ctx) {
     throw problem(e.what());
   }
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-  for (const auto& ca : cas)
+  for (const auto& ca : cas) {
     if (X509_STORE_add_cert(store, ca.get()) != 1)
       throw problem("cannot use a CA of " + tls_.ca + ": " + take_errors());
+    add_to_fingerprint(ca.get());
+  }
 }
 
 void UpstreamTlsContext::Builder::set_client_certificate(SSL_CTX* ctx) {
@@ -124,6 +161,9 @@ void UpstreamTlsContext::Builder::set_client_certificate(SSL_CTX* ctx) {
   for (const auto& intermediate : chain.intermediates)
     if (SSL_CTX_add1_chain_cert(ctx, intermediate.get()) != 1)
       throw problem("OpenSSL refuses the chain in " + tls_.cert + ": " + take_errors());
+  add_to_fingerprint(chain.leaf.get());
+  for (const auto& intermediate : chain.intermediates) add_to_fingerprint(intermediate.get());
+  add_to_fingerprint(chain.key.get());
 }
 
 void UpstreamTlsContext::Builder::set_session_reuse(SSL_CTX* ctx) const {

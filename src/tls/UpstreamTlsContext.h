@@ -9,6 +9,7 @@
 
 #include <openssl/ssl.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,6 +60,17 @@ class UpstreamTlsContext {
   // Every file it read (CA bundle, client certificate and key), for the config watcher.
   const std::vector<std::string>& files() const { return files_; }
 
+  // A digest of its settings and of the certificates and key it loaded (tls/Fingerprint.h):
+  // equal for contexts that verify and present the same things.
+  uint64_t fingerprint() const { return fingerprint_; }
+  // Whether connections and sessions made under `a` may be used under `b`: both plain HTTP
+  // (null), or both TLS with the same fingerprint. A reload that changes a file's content
+  // keeps its path, so comparing the config's settings is not enough.
+  static bool same(const UpstreamTlsContext* a, const UpstreamTlsContext* b) {
+    if (!a || !b) return a == b;
+    return a->fingerprint_ == b->fingerprint_;
+  }
+
   explicit UpstreamTlsContext(Token) {}
   UpstreamTlsContext(const UpstreamTlsContext&) = delete;
   UpstreamTlsContext& operator=(const UpstreamTlsContext&) = delete;
@@ -73,6 +85,7 @@ class UpstreamTlsContext {
   bool verify_ = true;
   bool session_reuse_ = true;
   std::vector<std::string> files_;
+  uint64_t fingerprint_ = 0;
 };
 
 }  // namespace portico::tls

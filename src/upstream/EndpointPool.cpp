@@ -77,6 +77,11 @@ bool EndpointPool::close_one_idle() {
 }
 
 void EndpointPool::adopt_idle(EndpointPool& from) {
+  // A session resumes without verifying the server again: it moves only between pools
+  // that verify and present the same things.
+  if (from.tls_session_ && !tls_session_ &&
+      tls::UpstreamTlsContext::same(owner_.tls(), from.owner_.tls()))
+    tls_session_ = std::move(from.tls_session_);
   // Least recently used first, so the order (most recent at the back) is kept.
   while (UpstreamConn* c = from.idle_.front()) {
     if (idle_.size() >= upstream_.max_idle) return;

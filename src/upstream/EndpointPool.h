@@ -51,13 +51,16 @@ class EndpointPool {
   // Closes idle connections to an address the slot no longer holds.
   void close_stale_idle();
   void close_all_idle();
-  // Reload: takes over `from`'s idle connections (same endpoint record), up to max_idle.
+  // Reload: takes over `from`'s idle connections (same endpoint record), up to max_idle,
+  // and its TLS session when both pools' TLS contexts are the same (a reload then costs no
+  // full handshake). The caller checks the contexts before handing over connections.
   void adopt_idle(EndpointPool& from);
 
   stats::EndpointStats& stats() { return stats_; }
   // TLS: the newest session a connection to this endpoint received, for the next
   // connection to resume (one full handshake per endpoint and worker, not per connection).
   SSL_SESSION* tls_session() const { return tls_session_.get(); }
+  // The caller checks the session comes from this pool's TLS context (see UpstreamConn).
   void keep_tls_session(tls::SslSessionPtr session) { tls_session_ = std::move(session); }
 
  private:

@@ -13,6 +13,7 @@ namespace portico::upstream {
 UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
     : worker_(worker), pool_(&pool), parser_(HTTP_RESPONSE, this), timer_(this, kConnectTimeout) {
   if (const tls::UpstreamTlsContext* tls = pool.owner().tls()) {
+    tls_context_ = pool.owner().tls_context();
     tls::SslPtr ssl = tls->new_connection(pool.endpoint().host,
                                           tls->session_reuse() ? pool.tls_session() : nullptr);
     if (ssl) {
@@ -308,7 +309,8 @@ void UpstreamConn::release() {
     // A reload replaced the pool while this connection was busy: it joins the current
     // pool for the same endpoint, if there still is one.
     EndpointPool* next = worker_.runtime().successor(*pool_);
-    if (!next || next->upstream().tls != pool_->upstream().tls) {
+    // Not one made under other TLS settings or files' content (see WorkerUpstream::adopt_idle).
+    if (!next || !tls::UpstreamTlsContext::same(next->owner().tls(), tls_context_.get())) {
       close();
       return;
     }
@@ -357,7 +359,14 @@ void UpstreamConn::close() {
 
 void UpstreamConn::keep_tls_session() {
   if (!tls_) return;
-  if (tls::SslSessionPtr s = tls_->take_session()) pool_->keep_tls_session(std::move(s));
+  tls::SslSessionPtr s = tls_->take_session();
+  // A failed connection's session cannot resume (OpenSSL spoils it when the SSL is freed):
+  // it would only replace a good one. One made under another context (a reload changed a
+  // file) would resume without the checks the pool's context now makes.
+  if (!s || !tls_->ended_cleanly() ||
+      !tls::UpstreamTlsContext::same(pool_->owner().tls(), tls_context_.get()))
+    return;
+  pool_->keep_tls_session(std::move(s));
 }
 
 void UpstreamConn::on_closed() {

@@ -23,7 +23,8 @@ class Worker;
 }
 namespace portico::tls {
 class TlsTransport;
-}
+class UpstreamTlsContext;
+}  // namespace portico::tls
 
 namespace portico::upstream {
 
@@ -111,13 +112,16 @@ class UpstreamConn final : public core::TransportEvents,
   void fail(Failure f, int status);
   void close();
   void settle_buffer();
-  // Hands a session the TLS upstream gave to the endpoint's pool, for later connections.
+  // Hands a session the TLS upstream gave to the endpoint's pool, for later connections:
+  // only from a connection that ended cleanly, made with the pool's current TLS context.
   void keep_tls_session();
 
   core::Worker& worker_;
   EndpointPool* pool_;  // while idle in it or lent to a client; see WorkerRuntime
   std::unique_ptr<core::ClientTransport> transport_;
   tls::TlsTransport* tls_ = nullptr;  // transport_ when the pool speaks TLS
+  // What the connection was made with: after a reload it may differ from its pool's.
+  std::shared_ptr<const tls::UpstreamTlsContext> tls_context_;
   bool tls_setup_failed_ = false;
   http::MessageParser parser_;
   http::HeadCollector head_;

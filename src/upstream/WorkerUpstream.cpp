@@ -89,8 +89,9 @@ void WorkerUpstream::on_wake() {
 }
 
 void WorkerUpstream::adopt_idle(WorkerUpstream& previous) {
-  // Connections made with other TLS settings (or none) are not this pool's to reuse.
-  if (config_.tls != previous.config_.tls) {
+  // Connections made with other TLS settings (or none), or under certificate, key or CA
+  // files whose content has changed since, are not this pool's to reuse.
+  if (!tls::UpstreamTlsContext::same(tls_.get(), previous.tls_.get())) {
     for (auto& old : previous.endpoints_) old->close_all_idle();
     return;
   }

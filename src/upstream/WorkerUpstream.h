@@ -63,8 +63,9 @@ class WorkerUpstream final : public EndpointView {
   // Closes idle connections to addresses their slot no longer holds (DNS changed).
   void close_stale_idle();
 
-  // Reloads. This pool takes over the idle connections `previous` (the same pool in the
-  // config replaced) holds to endpoints whose record both share; the rest close.
+  // Reloads. This pool takes over the idle connections (and TLS sessions) `previous` (the
+  // same pool in the config replaced) holds to endpoints whose record both share, when both
+  // speak the same TLS (UpstreamTlsContext::same); the rest close.
   void adopt_idle(WorkerUpstream& previous);
   // A newer config's pool replaced this one: connections released here move on.
   void retire() { retired_ = true; }
@@ -78,6 +79,8 @@ class WorkerUpstream final : public EndpointView {
   const config::Upstream& config() const { return config_; }
   // The pool's TLS settings, or nullptr for plain HTTP.
   const tls::UpstreamTlsContext* tls() const { return tls_.get(); }
+  // The same, for a connection to keep the settings it was made with.
+  const std::shared_ptr<const tls::UpstreamTlsContext>& tls_context() const { return tls_; }
   PoolState& state() { return state_; }
   EndpointPool& endpoint(size_t i) { return *endpoints_[i]; }
 

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 
 namespace portico::app {
@@ -58,6 +59,12 @@ class ConfigWatcherTest : public ::testing::Test {
     watcher_ = std::make_unique<ConfigWatcher>(
         &loop_, path.string(), [this] { ++changes_; }, debounce);
     watcher_->start();
+  }
+  // As the server watches certificate files: from the content hashed before it loaded them.
+  void watch_from(const fs::path& path, std::optional<size_t> baseline) {
+    watcher_ = std::make_unique<ConfigWatcher>(
+        &loop_, path.string(), [this] { ++changes_; }, kDebounce);
+    watcher_->start(baseline);
   }
 
   template <typename Done>
@@ -229,6 +236,35 @@ TEST_F(ConfigWatcherTest, CallbackMayStopTheWatcher) {
   write_file(file, "workers: 3\n");
   settle();
   EXPECT_EQ(changes_, 1);
+}
+
+// The file changed after the baseline was taken but before the watch began, so its events
+// came too early: the change is still reported, once.
+TEST_F(ConfigWatcherTest, AChangeBetweenTheBaselineAndTheStartIsReported) {
+  const fs::path file = dir_ / "site.pem";
+  write_file(file, "old certificate\n");
+  const std::optional<size_t> baseline = ConfigWatcher::content_hash(file.string());
+  ASSERT_TRUE(baseline);
+  write_file(file, "renewed certificate\n");
+  watch_from(file, baseline);
+  EXPECT_TRUE(changed_once()) << changes_;
+}
+
+TEST_F(ConfigWatcherTest, AFileUnreadableAtTheBaselineAndBackSinceIsReported) {
+  const fs::path file = dir_ / "site.pem";
+  write_file(file, "certificate\n");
+  watch_from(file, std::nullopt);
+  EXPECT_TRUE(changed_once()) << changes_;
+}
+
+TEST_F(ConfigWatcherTest, ABaselineEqualToTheFileIsNoChange) {
+  const fs::path file = dir_ / "site.pem";
+  write_file(file, "certificate\n");
+  watch_from(file, ConfigWatcher::content_hash(file.string()));
+  fs::last_write_time(file, fs::file_time_type::clock::now());  // touch: the watcher looks
+  EXPECT_TRUE(looked_and_kept_quiet(0));
+  write_file(file, "renewed certificate\n");
+  EXPECT_TRUE(changed_once()) << changes_;
 }
 
 }  // namespace

@@ -425,6 +425,29 @@ TEST(UpstreamHead, BothNamesAndTheirUnderscoreSpellingsAreDropped) {
   EXPECT_EQ(p.values("x-feature"), Values{"kept"});
 }
 
+// Every listener's client-certificate subject header (drop_more), beside drop_headers: a
+// client of one listener must not forge what another listener's upstream trusts.
+TEST(UpstreamHead, EveryNameInDropMoreIsDroppedLooselyAlongsideDropHeaders) {
+  UpstreamRequest req = basic_request();
+  req.drop_headers = {"x-portico-flags", ""};
+  const std::vector<std::string> subjects{"x-client-cert-subject", "x-ssl-client-dn"};
+  req.drop_more = subjects;
+  req.connection_lines = "x-client-cert-subject: CN=real\r\n";
+  std::vector<Header> headers{{"Host", "a"},
+                              {"X-SSL-Client-DN", "CN=forged"},
+                              {"x_ssl_client_dn", "CN=forged"},
+                              {"X_Client_Cert_Subject", "CN=forged"},
+                              {"x-portico-flags", "admin"},
+                              {"x-ssl-client-dnx", "kept"}};
+  Parsed p = parse_request_head(upstream_head(req, headers));
+  EXPECT_EQ(p.values("x-ssl-client-dn"), Values{});
+  EXPECT_EQ(p.values("x_ssl_client_dn"), Values{});
+  EXPECT_EQ(p.values("x_client_cert_subject"), Values{});
+  EXPECT_EQ(p.values("x-client-cert-subject"), Values{"CN=real"});
+  EXPECT_EQ(p.values("x-portico-flags"), Values{});
+  EXPECT_EQ(p.values("x-ssl-client-dnx"), Values{"kept"});
+}
+
 TEST(ClientResponseHead, ExactSerialisation) {
   ClientResponse r;
   r.status = 201;

@@ -279,5 +279,63 @@ TEST_F(UpstreamTlsContextTest, ConfiguredVersionsAndCiphers) {
   EXPECT_STREQ(SSL_get_cipher_name(client.get()), "ECDHE-ECDSA-CHACHA20-POLY1305");
 }
 
+// A reload keeps pooled connections and sessions only under the same fingerprint: it must
+// change with a file's content at the same path, not only with the settings.
+TEST_F(UpstreamTlsContextTest, FingerprintFollowsSettingsAndTheContentOfEveryFile) {
+  // Files of our own, so their content can change under the same paths.
+  const std::string ca = dir.File("trust.pem");
+  const std::string cert = dir.File("client.pem");
+  const std::string key = dir.File("client.key");
+  auto portico = pki.issue("portico", {.common_name = "portico-proxy"});
+  it::ReplaceFile(ca, it::ReadFile(pki.ca_file()));
+  it::ReplaceFile(cert, it::ReadFile(portico.cert));
+  it::ReplaceFile(key, it::ReadFile(portico.key));
+  auto u = upstream();
+  u.tls.ca = ca;
+  u.tls.cert = cert;
+  u.tls.key = key;
+  const auto before = build(u);
+  EXPECT_EQ(build(u)->fingerprint(), before->fingerprint());
+  EXPECT_TRUE(UpstreamTlsContext::same(build(u).get(), before.get()));
+
+  auto changed = u;
+  changed.tls.server_name = "api.internal";
+  EXPECT_NE(build(changed)->fingerprint(), before->fingerprint());
+  changed = u;
+  changed.tls.session_reuse = false;
+  EXPECT_NE(build(changed)->fingerprint(), before->fingerprint());
+
+  // A renewed client certificate, written over the old files.
+  auto renewed = pki.issue("renewed", {.common_name = "portico-proxy"});
+  it::ReplaceFile(cert, it::ReadFile(renewed.cert));
+  it::ReplaceFile(key, it::ReadFile(renewed.key));
+  const auto after_cert = build(u);
+  EXPECT_NE(after_cert->fingerprint(), before->fingerprint());
+  EXPECT_FALSE(UpstreamTlsContext::same(after_cert.get(), before.get()));
+
+  // Another CA in the bundle, same path.
+  it::TempDir other_dir;
+  TestPki other{other_dir.path(), test::KeyType::EcdsaP256, "Other CA"};
+  it::ReplaceFile(ca, it::ReadFile(pki.ca_file()) + it::ReadFile(other.ca_file()));
+  const auto after_ca = build(u);
+  EXPECT_NE(after_ca->fingerprint(), after_cert->fingerprint());
+  EXPECT_NE(after_ca->fingerprint(), before->fingerprint());
+}
+
+TEST_F(UpstreamTlsContextTest, SamePlainHttpIsNullOnBothSides) {
+  auto up = build(upstream());
+  EXPECT_TRUE(UpstreamTlsContext::same(nullptr, nullptr));
+  EXPECT_FALSE(UpstreamTlsContext::same(up.get(), nullptr));
+  EXPECT_FALSE(UpstreamTlsContext::same(nullptr, up.get()));
+  EXPECT_TRUE(UpstreamTlsContext::same(up.get(), up.get()));
+}
+
+// As on listeners: an upstream that asks to renegotiate (TLS 1.2) is refused.
+TEST_F(UpstreamTlsContextTest, RenegotiationIsRefused) {
+  SslPtr client = build(upstream())->new_connection("api.internal", nullptr);
+  ASSERT_TRUE(client);
+  EXPECT_NE(SSL_get_options(client.get()) & SSL_OP_NO_RENEGOTIATION, 0u);
+}
+
 }  // namespace
 }  // namespace portico::tls
