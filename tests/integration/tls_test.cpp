@@ -788,90 +788,92 @@ TEST_F(UpstreamTlsEndTest, TheEndWaitsBehindBodyBytesAClientIsSlowToTake) {
   ASSERT_TRUE(r) << c.error() << proxy_->Stderr();
   EXPECT_EQ(r->body.size(), size);
   EXPECT_TRUE(MatchesPattern(r->body, 0));
-  // Renews the client certificate Portico presents to the upstream as certbot would: new
-  // files renamed over the old ones (same paths), which the file watchers turn into a reload.
-  // Then sends requests until one shows the renewed certificate and returns its body.
-  std::string RenewClientCertificateAndWait(TestPki & pki, const TempDir& dir,
-                                            PorticoProcess& proxy, uint16_t port, int generation) {
-    pki.issue("portico-next", {.common_name = "portico.renewed"});
-    ReplaceFile(dir.File("portico.key"), ReadFile(dir.File("portico-next.key")));
-    ReplaceFile(dir.File("portico.pem"), ReadFile(dir.File("portico-next.pem")));
-    EXPECT_TRUE(
-        proxy.WaitForStderr("config generation " + std::to_string(generation) + " (", Ms{5000}))
-        << proxy.Stderr();
-    std::string body;
-    for (int i = 0; i < 50; ++i) {
-      HttpClient c;
-      if (!c.Connect(port) || !c.Send(Get("/"))) break;
-      auto r = c.ReadResponse();
-      if (!r || r->status != 200) break;
-      body = r->body;
-      if (body.find("dn=CN=portico.renewed") != std::string::npos) return body;
-      proxy.PauseWhileRunning(Ms{100});
-    }
-    return body;
-  }
+}
 
-  // Paths unchanged, content changed: a pooled connection made with the old client
-  // certificate must not serve requests after the reload.
-  TEST_F(UpstreamTlsTest, PooledConnectionsDoNotOutliveARenewedClientCertificate) {
-    Start("{ ca: " + pki_.ca_file() + ", server_name: upstream.test, cert: " +
-          dir_.File("portico.pem") + ", key: " + dir_.File("portico.key") + " }");
+// Renews the client certificate Portico presents to the upstream as certbot would: new
+// files renamed over the old ones (same paths), which the file watchers turn into a reload.
+// Then sends requests until one shows the renewed certificate and returns its body.
+std::string RenewClientCertificateAndWait(TestPki& pki, const TempDir& dir, PorticoProcess& proxy,
+                                          uint16_t port, int generation) {
+  pki.issue("portico-next", {.common_name = "portico.renewed"});
+  ReplaceFile(dir.File("portico.key"), ReadFile(dir.File("portico-next.key")));
+  ReplaceFile(dir.File("portico.pem"), ReadFile(dir.File("portico-next.pem")));
+  EXPECT_TRUE(
+      proxy.WaitForStderr("config generation " + std::to_string(generation) + " (", Ms{5000}))
+      << proxy.Stderr();
+  std::string body;
+  for (int i = 0; i < 50; ++i) {
     HttpClient c;
-    ASSERT_TRUE(c.Connect(port_));
-    ASSERT_TRUE(c.Send(Get("/")));
+    if (!c.Connect(port) || !c.Send(Get("/"))) break;
     auto r = c.ReadResponse();
-    ASSERT_TRUE(r) << c.error();
-    ASSERT_EQ(r->status, 200) << proxy_->Stderr();
-    EXPECT_NE(r->body.find("requests=1 dn=CN=portico.client"), std::string::npos) << r->body;
-
-    std::string body = RenewClientCertificateAndWait(pki_, dir_, *proxy_, port_, 2);
-    EXPECT_NE(body.find("dn=CN=portico.renewed"), std::string::npos) << body << proxy_->Stderr();
-    EXPECT_NE(body.find("reused=. requests=1 "), std::string::npos) << body;
+    if (!r || r->status != 200) break;
+    body = r->body;
+    if (body.find("dn=CN=portico.renewed") != std::string::npos) return body;
+    proxy.PauseWhileRunning(Ms{100});
   }
+  return body;
+}
 
-  // A reload that changes nothing of the TLS settings keeps the endpoint's session (no full
-  // handshake per endpoint and worker); one that changes a file's content drops it, since a
-  // resumed session is not verified again.
-  TEST_F(UpstreamTlsTest, SessionsOutliveAReloadUnlessAFileChanged) {
-    Start("{ ca: " + pki_.ca_file() + ", server_name: upstream.test, cert: " +
-              dir_.File("portico.pem") + ", key: " + dir_.File("portico.key") + " }",
-          "    keepalive: { max_idle: 0 }");
-    auto get = [&]() -> std::string {
-      HttpClient c;
-      if (!c.Connect(port_) || !c.Send(Get("/"))) return c.error();
-      auto r = c.ReadResponse();
-      return r ? r->body : c.error();
-    };
-    EXPECT_NE(get().find("reused=. "), std::string::npos);
-    ASSERT_TRUE(proxy_->Signal(SIGHUP));
-    ASSERT_TRUE(proxy_->WaitForStderr("config generation 2 (", Ms{5000})) << proxy_->Stderr();
-    std::string body = get();
-    EXPECT_NE(body.find("reused=r "), std::string::npos) << body;
-    EXPECT_NE(body.find("dn=CN=portico.client"), std::string::npos) << body;
+// Paths unchanged, content changed: a pooled connection made with the old client
+// certificate must not serve requests after the reload.
+TEST_F(UpstreamTlsTest, PooledConnectionsDoNotOutliveARenewedClientCertificate) {
+  Start("{ ca: " + pki_.ca_file() + ", server_name: upstream.test, cert: " +
+        dir_.File("portico.pem") + ", key: " + dir_.File("portico.key") + " }");
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  ASSERT_TRUE(c.Send(Get("/")));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r) << c.error();
+  ASSERT_EQ(r->status, 200) << proxy_->Stderr();
+  EXPECT_NE(r->body.find("requests=1 dn=CN=portico.client"), std::string::npos) << r->body;
 
-    body = RenewClientCertificateAndWait(pki_, dir_, *proxy_, port_, 3);
-    EXPECT_NE(body.find("reused=. "), std::string::npos) << body << proxy_->Stderr();
-    EXPECT_NE(body.find("dn=CN=portico.renewed"), std::string::npos) << body;
-    body = get();
-    EXPECT_NE(body.find("reused=r "), std::string::npos) << body;
-    EXPECT_NE(body.find("dn=CN=portico.renewed"), std::string::npos) << body;
-  }
+  std::string body = RenewClientCertificateAndWait(pki_, dir_, *proxy_, port_, 2);
+  EXPECT_NE(body.find("dn=CN=portico.renewed"), std::string::npos) << body << proxy_->Stderr();
+  EXPECT_NE(body.find("reused=. requests=1 "), std::string::npos) << body;
+}
 
-  TEST_F(UpstreamTlsTest, AFailedHandshakeIsLoggedOnceWithItsReason) {
-    Start("{ ca: " + pki_.ca_file() + ", server_name: other.test }");
+// A reload that changes nothing of the TLS settings keeps the endpoint's session (no full
+// handshake per endpoint and worker); one that changes a file's content drops it, since a
+// resumed session is not verified again.
+TEST_F(UpstreamTlsTest, SessionsOutliveAReloadUnlessAFileChanged) {
+  Start("{ ca: " + pki_.ca_file() + ", server_name: upstream.test, cert: " +
+            dir_.File("portico.pem") + ", key: " + dir_.File("portico.key") + " }",
+        "    keepalive: { max_idle: 0 }");
+  auto get = [&]() -> std::string {
     HttpClient c;
-    ASSERT_TRUE(c.Connect(port_));
-    ASSERT_TRUE(c.Send(Get("/")));
+    if (!c.Connect(port_) || !c.Send(Get("/"))) return c.error();
     auto r = c.ReadResponse();
-    ASSERT_TRUE(r) << c.error();
-    EXPECT_EQ(r->status, 502);
-    ASSERT_TRUE(proxy_->WaitForStderr("TLS handshake with", Ms{2000})) << proxy_->Stderr();
-    ASSERT_TRUE(proxy_->PauseWhileRunning(Ms{200}));
-    const std::string log = proxy_->Stderr();
-    EXPECT_NE(log.find("certificate verify failed"), std::string::npos) << log;
-    EXPECT_EQ(log.find("connect failed"), std::string::npos) << log;
-  }
+    return r ? r->body : c.error();
+  };
+  EXPECT_NE(get().find("reused=. "), std::string::npos);
+  ASSERT_TRUE(proxy_->Signal(SIGHUP));
+  ASSERT_TRUE(proxy_->WaitForStderr("config generation 2 (", Ms{5000})) << proxy_->Stderr();
+  std::string body = get();
+  EXPECT_NE(body.find("reused=r "), std::string::npos) << body;
+  EXPECT_NE(body.find("dn=CN=portico.client"), std::string::npos) << body;
+
+  body = RenewClientCertificateAndWait(pki_, dir_, *proxy_, port_, 3);
+  EXPECT_NE(body.find("reused=. "), std::string::npos) << body << proxy_->Stderr();
+  EXPECT_NE(body.find("dn=CN=portico.renewed"), std::string::npos) << body;
+  body = get();
+  EXPECT_NE(body.find("reused=r "), std::string::npos) << body;
+  EXPECT_NE(body.find("dn=CN=portico.renewed"), std::string::npos) << body;
+}
+
+TEST_F(UpstreamTlsTest, AFailedHandshakeIsLoggedOnceWithItsReason) {
+  Start("{ ca: " + pki_.ca_file() + ", server_name: other.test }");
+  HttpClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  ASSERT_TRUE(c.Send(Get("/")));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->status, 502);
+  ASSERT_TRUE(proxy_->WaitForStderr("TLS handshake with", Ms{2000})) << proxy_->Stderr();
+  ASSERT_TRUE(proxy_->PauseWhileRunning(Ms{200}));
+  const std::string log = proxy_->Stderr();
+  EXPECT_NE(log.find("certificate verify failed"), std::string::npos) << log;
+  EXPECT_EQ(log.find("connect failed"), std::string::npos) << log;
+}
 
 }  // namespace
 }  // namespace portico::it
