@@ -52,8 +52,12 @@ int TicketKeyRing::on_ticket(SSL* ssl, unsigned char* key_name, unsigned char* i
                              EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt) {
   auto* ring = static_cast<TicketKeyRing*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ring_index()));
   if (ring == nullptr) return kNoTicket;
-  return encrypt ? ring->encrypt(key_name, iv, cipher, mac)
-                 : ring->decrypt(key_name, iv, cipher, mac);
+  if (encrypt) return ring->encrypt(key_name, iv, cipher, mac);
+  int use = ring->decrypt(key_name, iv, cipher, mac);
+  // TLS 1.3: a fresh ticket after every resumption (RFC 8446 advises clients to use each
+  // ticket once; OpenSSL's clients and wrk drop a used one), as OpenSSL's own keys do.
+  if (use == kUse && SSL_version(ssl) == TLS1_3_VERSION) use = kUseAndRenew;
+  return use;
 }
 
 bool TicketKeyRing::rotate(int64_t now) {

@@ -310,6 +310,13 @@ TEST_F(TlsTest, LargeBodiesAndPipelinedRequestsCrossIntact) {
   }
 }
 
+std::string TicketOf(const SSL_SESSION* session) {
+  const unsigned char* ticket = nullptr;
+  size_t len = 0;
+  SSL_SESSION_get0_ticket(session, &ticket, &len);
+  return std::string(reinterpret_cast<const char*>(ticket), len);
+}
+
 TEST_F(TlsTest, AlpnSaysHttp11AndTicketsResumeOnEveryWorker) {
   Start(DefaultCerts(), "", "2");
   TlsClient first;
@@ -330,6 +337,10 @@ TEST_F(TlsTest, AlpnSaysHttp11AndTicketsResumeOnEveryWorker) {
     // An answer means the server has finished its side of the handshake (and counted it).
     ASSERT_TRUE(again.Send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     ASSERT_TRUE(again.ReadResponse()) << again.error();
+    // Each resumption brings a new ticket (TLS 1.3 tickets are for one use).
+    TlsSession next = again.Session();
+    EXPECT_NE(TicketOf(next.get()), TicketOf(o.session.get())) << "connection " << i;
+    o.session = next;
   }
   EXPECT_EQ(Handshakes("true"), 6);
 }

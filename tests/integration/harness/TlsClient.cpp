@@ -98,7 +98,13 @@ bool TlsClient::Connect(uint16_t port, const TlsClientOptions& o, Ms timeout) {
   if (o.session) {
     // A copy per connection, as a session read from a file (s_client -sess_in): OpenSSL
     // marks the session object it resumed from as used.
-    SSL_SESSION* copy = SSL_SESSION_dup(o.session.get());
+    // Through its serialised form, exactly as s_client -sess_out/-sess_in would.
+    int len = i2d_SSL_SESSION(o.session.get(), nullptr);
+    std::string der(size_t(len > 0 ? len : 0), '\0');
+    auto* out = reinterpret_cast<unsigned char*>(der.data());
+    i2d_SSL_SESSION(o.session.get(), &out);
+    const auto* in = reinterpret_cast<const unsigned char*>(der.data());
+    SSL_SESSION* copy = d2i_SSL_SESSION(nullptr, &in, long(der.size()));
     SSL_set_session(ssl_.get(), copy);
     SSL_SESSION_free(copy);
   }
