@@ -4,7 +4,7 @@
 # of one plain upstream. Two loads, measured in interleaved rounds with wrk -t1 (medians):
 #   keep-alive  HTTPS requests on --conns connections kept open: the cost of encryption;
 #   handshakes  every request on a new connection (Connection: close): req/s are full
-#               handshakes per second (wrk does not resume sessions).
+#               handshakes per second (both servers have resumption off for this).
 # Reports req/s, p50/p99 and CPU microseconds per request (utime+stime of the server's
 # process tree from /proc), then Portico / nginx for each load.
 #
