@@ -605,6 +605,17 @@ class UpstreamTlsTest : public ::testing::Test {
     start_error_ = error;
   }
 
+  // GET / on a new client connection; the response, or one with status 0 and the error.
+  HttpResponse Fetch() {
+    HttpClient c;
+    std::optional<HttpResponse> r;
+    if (c.Connect(port_) && c.Send(Get("/"))) r = c.ReadResponse();
+    if (r) return *r;
+    HttpResponse failed;
+    failed.body = c.error();
+    return failed;
+  }
+
   void Start(const std::string& tls, const std::string& extra = "") {
     ASSERT_TRUE(started_) << start_error_;
     std::string yaml = Fill(kUpstreamConfig, {{"PORT", std::to_string(port_)},
@@ -640,36 +651,24 @@ TEST_F(UpstreamTlsTest, VerifiedConnectionsWithServerNameAreKeptAlive) {
 TEST_F(UpstreamTlsTest, AnIpEndpointIsVerifiedByAddressAndAClientCertificateIsPresented) {
   Start("{ ca: " + pki_.ca_file() + ", cert: " + dir_.File("portico.pem") +
         ", key: " + dir_.File("portico.key") + " }");
-  HttpClient c;
-  ASSERT_TRUE(c.Connect(port_));
-  ASSERT_TRUE(c.Send(Get("/")));
-  auto r = c.ReadResponse();
-  ASSERT_TRUE(r) << c.error();
-  ASSERT_EQ(r->status, 200) << r->Describe() << proxy_->Stderr();
-  EXPECT_NE(r->body.find("dn=CN=portico.client"), std::string::npos) << r->body;
-  EXPECT_NE(r->body.find("sni= "), std::string::npos) << "no SNI for an IP address: " << r->body;
+  auto r = Fetch();
+  ASSERT_EQ(r.status, 200) << r.Describe() << proxy_->Stderr();
+  EXPECT_NE(r.body.find("dn=CN=portico.client"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("sni= "), std::string::npos) << "no SNI for an IP address: " << r.body;
 }
 
 TEST_F(UpstreamTlsTest, ACertificateForAnotherNameIsRefusedWith502UnlessVerifyIsOff) {
   Start("{ ca: " + pki_.ca_file() + ", server_name: other.test }");
-  HttpClient c;
-  ASSERT_TRUE(c.Connect(port_));
-  ASSERT_TRUE(c.Send(Get("/")));
-  auto r = c.ReadResponse();
-  ASSERT_TRUE(r) << c.error();
-  EXPECT_EQ(r->status, 502);
+  auto r = Fetch();
+  EXPECT_EQ(r.status, 502) << r.body;
   EXPECT_TRUE(proxy_->WaitForStderr("certificate verify failed", Ms{2000})) << proxy_->Stderr();
   EXPECT_NE(proxy_->Stderr().find("hostname mismatch"), std::string::npos) << proxy_->Stderr();
 }
 
 TEST_F(UpstreamTlsTest, VerifyOffAcceptsAnyCertificate) {
   Start("{ server_name: other.test, verify: false }");
-  HttpClient c;
-  ASSERT_TRUE(c.Connect(port_));
-  ASSERT_TRUE(c.Send(Get("/")));
-  auto r = c.ReadResponse();
-  ASSERT_TRUE(r) << c.error();
-  EXPECT_EQ(r->status, 200) << r->Describe() << proxy_->Stderr();
+  auto r = Fetch();
+  EXPECT_EQ(r.status, 200) << r.Describe() << proxy_->Stderr();
 }
 
 TEST_F(UpstreamTlsTest, HealthChecksSpeakTlsAndFailOnACertificateThatDoesNotVerify) {
@@ -678,12 +677,8 @@ TEST_F(UpstreamTlsTest, HealthChecksSpeakTlsAndFailOnACertificateThatDoesNotVeri
         "    health_check: { path: /, interval: 200ms, timeout: 150ms, healthy: 1, unhealthy: 1 }");
   ASSERT_TRUE(proxy_->WaitForStderr("is unhealthy: TLS handshake failed", Ms{5000}))
       << proxy_->Stderr();
-  HttpClient c;
-  ASSERT_TRUE(c.Connect(port_));
-  ASSERT_TRUE(c.Send(Get("/")));
-  auto r = c.ReadResponse();
-  ASSERT_TRUE(r) << c.error();
-  EXPECT_EQ(r->status, 503);
+  auto r = Fetch();
+  EXPECT_EQ(r.status, 503) << r.body;
 }
 
 TEST_F(UpstreamTlsTest, HealthChecksOverTlsKeepAVerifiedEndpointUp) {
@@ -692,12 +687,8 @@ TEST_F(UpstreamTlsTest, HealthChecksOverTlsKeepAVerifiedEndpointUp) {
   // Probes run every 100 ms: after a few, the endpoint must still be up and serving.
   ASSERT_TRUE(proxy_->PauseWhileRunning(Ms{500}));
   EXPECT_EQ(proxy_->Stderr().find("unhealthy"), std::string::npos) << proxy_->Stderr();
-  HttpClient c;
-  ASSERT_TRUE(c.Connect(port_));
-  ASSERT_TRUE(c.Send(Get("/")));
-  auto r = c.ReadResponse();
-  ASSERT_TRUE(r) << c.error();
-  EXPECT_EQ(r->status, 200) << proxy_->Stderr();
+  auto r = Fetch();
+  EXPECT_EQ(r.status, 200) << proxy_->Stderr();
 }
 
 TEST_F(UpstreamTlsTest, NewConnectionsResumeTheEndpointsSession) {
@@ -830,13 +821,9 @@ std::string RenewClientCertificateAndWait(TestPki& pki, const TempDir& dir, Port
 TEST_F(UpstreamTlsTest, PooledConnectionsDoNotOutliveARenewedClientCertificate) {
   Start("{ ca: " + pki_.ca_file() + ", server_name: upstream.test, cert: " +
         dir_.File("portico.pem") + ", key: " + dir_.File("portico.key") + " }");
-  HttpClient c;
-  ASSERT_TRUE(c.Connect(port_));
-  ASSERT_TRUE(c.Send(Get("/")));
-  auto r = c.ReadResponse();
-  ASSERT_TRUE(r) << c.error();
-  ASSERT_EQ(r->status, 200) << proxy_->Stderr();
-  EXPECT_NE(r->body.find("requests=1 dn=CN=portico.client"), std::string::npos) << r->body;
+  auto r = Fetch();
+  ASSERT_EQ(r.status, 200) << proxy_->Stderr();
+  EXPECT_NE(r.body.find("requests=1 dn=CN=portico.client"), std::string::npos) << r.body;
 
   std::string body = RenewClientCertificateAndWait(pki_, dir_, *proxy_, port_, 2);
   EXPECT_NE(body.find("dn=CN=portico.renewed"), std::string::npos) << body << proxy_->Stderr();
@@ -873,12 +860,8 @@ TEST_F(UpstreamTlsTest, SessionsOutliveAReloadUnlessAFileChanged) {
 
 TEST_F(UpstreamTlsTest, AFailedHandshakeIsLoggedOnceWithItsReason) {
   Start("{ ca: " + pki_.ca_file() + ", server_name: other.test }");
-  HttpClient c;
-  ASSERT_TRUE(c.Connect(port_));
-  ASSERT_TRUE(c.Send(Get("/")));
-  auto r = c.ReadResponse();
-  ASSERT_TRUE(r) << c.error();
-  EXPECT_EQ(r->status, 502);
+  auto r = Fetch();
+  EXPECT_EQ(r.status, 502) << r.body;
   ASSERT_TRUE(proxy_->WaitForStderr("TLS handshake with", Ms{2000})) << proxy_->Stderr();
   ASSERT_TRUE(proxy_->PauseWhileRunning(Ms{200}));
   const std::string log = proxy_->Stderr();
