@@ -21,6 +21,17 @@ done
 
 sudo=""
 [[ $(id -u) -ne 0 ]] && sudo="sudo"
+# Debian starts nginx and redis-server as system services when they are installed, and
+# nginx's package fails to install when that start fails (no IPv6 for its default site,
+# port 80 taken). Nothing here wants those services (the tests start their own servers on
+# their own ports), so service starts are refused for the install, as in container images.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\n# portico install-deps.sh: no service starts during the install\nexit 101\n' |
+    $sudo tee "$policy" >/dev/null
+  $sudo chmod +x "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
 echo "installing: ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1153,8 +1153,11 @@ void DownstreamConn::on_handshake_done() {
 }
 
 std::string_view DownstreamConn::client_cert_line() {
-  const std::string& name = listener_->config->tls.client_certificates.subject_header;
-  if (client_subject_.empty() || name.empty()) return {};
+  // The listener's settings now: a reload that turned client certificates off ends the
+  // header on connections verified before it.
+  const config::ClientCertificates& cc = listener_->config->tls.client_certificates;
+  const std::string& name = cc.subject_header;
+  if (client_subject_.empty() || !cc.enabled || name.empty()) return {};
   client_cert_line_.assign(name).append(": ").append(client_subject_).append("\r\n");
   return client_cert_line_;
 }
