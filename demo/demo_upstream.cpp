@@ -10,13 +10,16 @@
 // with one write, in order. The connection is closed after a request that asks for it
 // (Connection: close, HTTP/1.0 without keep-alive), after an Upgrade/CONNECT request, and
 // on a parse error (answered with 400; 431 when the head is too large).
-// SIGINT / SIGTERM stop the server cleanly.
+// SIGTERM drains, as nginx's `quit` does: stop accepting, close idle connections, answer
+// requests already begun with `Connection: close`, then exit (at most kDrainTimeout).
+// SIGINT, or a second signal, stops at once.
 
 #include <llhttp.h>
 #include <uv.h>
 
 #include <algorithm>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -32,6 +35,7 @@ constexpr size_t kMaxHeadBytes = 64 * 1024;      // request line + headers
 constexpr size_t kMaxEchoedValue = 512;          // longest header value / target echoed back
 constexpr size_t kWriteHighWater = 1024 * 1024;  // stop reading while this much is unsent
 constexpr size_t kReadBufferSize = 64 * 1024;
+constexpr uint64_t kDrainTimeoutMs = 10'000;
 
 struct Server;
 
@@ -56,14 +60,16 @@ struct Conn {
   std::string out;
   size_t unsent = 0;  // bytes handed to uv_write and not yet written
   bool reading = false;
-  bool closing = false;  // no more requests: finish writing, then shut down and close
-  bool closed = false;   // uv_close called
+  bool closing = false;     // no more requests: finish writing, then shut down and close
+  bool closed = false;      // uv_close called
+  bool in_message = false;  // a request has begun and is not yet answered
 };
 
 struct Server {
   uv_loop_t* loop = nullptr;
   uv_tcp_t listener{};
   uv_signal_t sigint{}, sigterm{};
+  uv_timer_t drain_timer{};
   std::string name = "demo";
   llhttp_settings_t settings{};
   std::unordered_set<Conn*> conns;
@@ -124,6 +130,7 @@ void append_bounded(std::string& dst, const char* at, size_t n) {
 
 int on_message_begin(llhttp_t* p) {
   Conn* c = conn_of(p);
+  c->in_message = true;
   c->url.clear();
   c->field.clear();
   c->value.clear();
@@ -225,7 +232,9 @@ int on_message_complete(llhttp_t* p) {
   if (c->body_bytes > 0) body += "request body bytes: " + std::to_string(c->body_bytes) + "\n";
 
   // No upgrades here: a request that asks for one is answered and the connection closed.
-  bool keep_alive = llhttp_should_keep_alive(p) && !llhttp_get_upgrade(p);
+  // Draining: this answer is the connection's last.
+  c->in_message = false;
+  bool keep_alive = llhttp_should_keep_alive(p) && !llhttp_get_upgrade(p) && !c->server->stopping;
   append_response(c, 200, "OK", body, keep_alive, llhttp_get_method(p) == HTTP_HEAD);
   if (!keep_alive) {
     c->closing = true;
@@ -234,10 +243,14 @@ int on_message_complete(llhttp_t* p) {
   return HPE_OK;
 }
 
+void stop_signals(Server* srv);
+
 void on_closed(uv_handle_t* h) {
   Conn* c = static_cast<Conn*>(h->data);
-  c->server->conns.erase(c);
+  Server* srv = c->server;
+  srv->conns.erase(c);
   delete c;
+  if (srv->stopping && srv->conns.empty()) stop_signals(srv);  // drained: let the loop end
 }
 
 void close_conn(Conn* c) {
@@ -391,17 +404,51 @@ void on_connection(uv_stream_t* listener, int status) {
   start_reading(c);
 }
 
-void on_signal(uv_signal_t* sig, int signum) {
-  Server* srv = static_cast<Server*>(sig->data);
-  if (srv->stopping) return;
-  srv->stopping = true;
-  std::fprintf(stderr, "portico-demo-upstream %s: signal %d, stopping\n", srv->name.c_str(),
-               signum);
-  uv_close(reinterpret_cast<uv_handle_t*>(&srv->listener), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&srv->sigint), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&srv->sigterm), nullptr);
+void stop_signals(Server* srv) {
+  for (uv_handle_t* h :
+       {reinterpret_cast<uv_handle_t*>(&srv->sigint), reinterpret_cast<uv_handle_t*>(&srv->sigterm),
+        reinterpret_cast<uv_handle_t*>(&srv->drain_timer)}) {
+    if (!uv_is_closing(h)) uv_close(h, nullptr);
+  }
+}
+
+void stop_now(Server* srv) {
+  stop_signals(srv);
   // Copy: close_conn's callbacks erase from the set, but only later, on the loop.
   for (Conn* c : std::unordered_set<Conn*>(srv->conns)) close_conn(c);
+}
+
+void on_signal(uv_signal_t* sig, int signum) {
+  Server* srv = static_cast<Server*>(sig->data);
+  if (srv->stopping || signum != SIGTERM) {
+    std::fprintf(stderr, "portico-demo-upstream %s: signal %d, stopping now\n", srv->name.c_str(),
+                 signum);
+    if (!srv->stopping) uv_close(reinterpret_cast<uv_handle_t*>(&srv->listener), nullptr);
+    srv->stopping = true;
+    stop_now(srv);
+    return;
+  }
+  srv->stopping = true;
+  std::fprintf(stderr, "portico-demo-upstream %s: signal %d, draining %zu connections\n",
+               srv->name.c_str(), signum, srv->conns.size());
+  uv_close(reinterpret_cast<uv_handle_t*>(&srv->listener), nullptr);
+  for (Conn* c : std::unordered_set<Conn*>(srv->conns)) {
+    if (c->in_message) continue;  // on_message_complete answers with Connection: close
+    c->closing = true;
+    if (c->unsent == 0) finish_closing(c);  // idle; otherwise on_write finishes it
+  }
+  if (srv->conns.empty()) {
+    stop_signals(srv);
+    return;
+  }
+  uv_timer_start(
+      &srv->drain_timer,
+      [](uv_timer_t* t) {
+        Server* s = static_cast<Server*>(t->data);
+        std::fprintf(stderr, "portico-demo-upstream %s: drain timed out\n", s->name.c_str());
+        stop_now(s);
+      },
+      kDrainTimeoutMs, 0);
 }
 
 bool parse_address(const std::string& text, sockaddr_storage* out) {
@@ -500,6 +547,8 @@ int main(int argc, char** argv) {
   srv->sigint.data = srv->sigterm.data = srv.get();
   uv_signal_start(&srv->sigint, on_signal, SIGINT);
   uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+  uv_timer_init(srv->loop, &srv->drain_timer);
+  srv->drain_timer.data = srv.get();
 
   std::fprintf(stderr, "portico-demo-upstream %s listening on %s\n", srv->name.c_str(),
                listen.c_str());

@@ -727,7 +727,7 @@ bool DownstreamConn::on_connection_slot() {
 }
 
 // Whether the request can go to another attempt after a failure of kind `on`.
-bool DownstreamConn::can_retry(uint32_t on) {
+bool DownstreamConn::can_retry(uint32_t on, bool refused) {
   Exchange& ex = *ex_;
   const config::Retries& r = ex.pool->config().retries;
   if (ex.attempts >= r.attempts || !(r.on & on) || ex.response_started) return false;
@@ -736,7 +736,7 @@ bool DownstreamConn::can_retry(uint32_t on) {
   // A request that reached the upstream may have had effects: only idempotent ones again.
   if (on != config::Retries::kConnectFailure && !idempotent(ex.method)) return false;
   if (!ex.holds_retry) {
-    if (!ex.pool->state().try_start_retry()) return false;
+    if (!ex.pool->state().try_start_retry(refused)) return false;
     ex.holds_retry = true;
   }
   return true;
@@ -951,7 +951,9 @@ void DownstreamConn::on_upstream_failed(upstream::Failure failure, int uv_status
     spdlog::warn("route {}: upstream {} {} ({}) for {} {}", ex.route->route->name,
                  ex.endpoint->endpoint().address.text, what, core::uv_error_text(uv_status),
                  ex.method, ex.target);
-  if (can_retry(on)) {
+  // A refused connection (an endpoint restarting, say) is retried outside the budget: a
+  // burst of them is what a graceful restart looks like, and they cost the endpoint nothing.
+  if (can_retry(on, failure == upstream::Failure::Connect && uv_status == UV_ECONNREFUSED)) {
     retry();
     return;
   }

@@ -112,7 +112,7 @@ class DownstreamConn final : public core::TransportEvents,
   void start_attempt(upstream::UpstreamConn* c, bool fresh);
   void wait_for_connection();
   void on_total_timeout();
-  bool can_retry(uint32_t on);
+  bool can_retry(uint32_t on, bool refused = false);
   void retry();
   // 503; `overloaded`: a limit refused it (x-portico-overloaded), not the pool's health.
   void respond_unavailable(const char* why, bool overloaded = false);

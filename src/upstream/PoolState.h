@@ -130,8 +130,10 @@ class PoolState {
   void release_connection(size_t i);
 
   // Retry budget: a retry may start while retries in flight stay within budget_percent of
-  // the active requests (or under min_retry_concurrency).
-  bool try_start_retry();
+  // the active requests (or under min_retry_concurrency). `refused`: the endpoint refused
+  // the connection, so the request cost it nothing and a retry amplifies no load; only a
+  // circuit breaker's max_retries limits those.
+  bool try_start_retry(bool refused = false);
   void end_retry() { shared_->retries_active.fetch_sub(1, std::memory_order_relaxed); }
   void request_started() { shared_->requests_active.fetch_add(1, std::memory_order_relaxed); }
   void request_ended() { shared_->requests_active.fetch_sub(1, std::memory_order_relaxed); }

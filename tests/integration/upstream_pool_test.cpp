@@ -171,15 +171,29 @@ TEST_F(UpstreamPool, MaxConnectionsIsOneBoundAcrossWorkers) {
 }
 
 TEST_F(UpstreamPool, ExhaustedRetryBudgetMeansNoRetry) {
+  TestUpstream resetting(UpstreamOptions{.mode = UpstreamMode::kResetAfterRequest});
+  TestUpstream good;
+  cfg_.endpoints = {resetting.address(), good.address()};
+  cfg_.upstream_extra =
+      "    retries: { attempts: 2, on: [reset], budget: 0%, min_retry_concurrency: 0 }\n";
+  Start();
+  int bad = 0;
+  for (int i = 0; i < 10; ++i) bad += Status() == 502;
+  EXPECT_EQ(bad, 5) << "with no retry budget, failures are answered, not retried";
+  EXPECT_EQ(good.requests_received(), 5u);
+}
+
+// A refused connection cost the endpoint nothing (an endpoint restarting refuses a burst of
+// them): retried even when the budget allows no other retry.
+TEST_F(UpstreamPool, RefusedConnectionsAreRetriedBeyondTheBudget) {
   ClosedPort dead;
   TestUpstream good;
   cfg_.endpoints = {dead.address(), good.address()};
   cfg_.upstream_extra =
       "    retries: { attempts: 2, on: [connect_failure], budget: 0%, min_retry_concurrency: 0 }\n";
   Start();
-  int bad = 0;
-  for (int i = 0; i < 10; ++i) bad += Status() == 502;
-  EXPECT_EQ(bad, 5) << "with no retry budget, failures are answered, not retried";
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Status(), 200) << "request " << i;
+  EXPECT_EQ(good.requests_received(), 10u);
 }
 
 TEST_F(UpstreamPool, LeastRequestSteersAroundASlowEndpoint) {

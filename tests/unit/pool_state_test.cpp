@@ -230,6 +230,9 @@ TEST(PoolState, RetryBudget) {
   EXPECT_TRUE(s.try_start_retry());
   EXPECT_TRUE(s.try_start_retry());
   EXPECT_FALSE(s.try_start_retry());
+  // A refused connection is retried whatever the budget says.
+  EXPECT_TRUE(s.try_start_retry(/*refused=*/true));
+  EXPECT_FALSE(s.try_start_retry());
 }
 
 }  // namespace
