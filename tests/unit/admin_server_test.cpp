@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -685,6 +686,29 @@ TEST(BearerToken, Matches) {
   EXPECT_FALSE(bearer_token_matches(bare, "abc"));
   std::vector<http::Header> empty{{"Authorization", "Bearer "}};
   EXPECT_FALSE(bearer_token_matches(empty, "abc"));
+}
+
+// The token is compared in constant time: how long a wrong guess takes must not tell how
+// many of its leading bytes were right. An early-exit comparison of these 8 KiB tokens
+// takes far longer for a guess wrong only in its last byte than for one wrong in its first.
+TEST(BearerToken, ComparisonTimeDoesNotDependOnWhereAGuessIsWrong) {
+  const std::string token(8192, 'k');
+  std::string wrong_first = "Bearer " + token, wrong_last = wrong_first;
+  wrong_first[7] = 'x';
+  wrong_last.back() = 'x';
+  auto fastest = [&](const std::string& value) {
+    std::vector<http::Header> h{{"Authorization", value}};
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int round = 0; round < 100; ++round) {
+      auto start = std::chrono::steady_clock::now();
+      for (int i = 0; i < 16; ++i) EXPECT_FALSE(bearer_token_matches(h, token));
+      best = std::min(best, std::chrono::steady_clock::now() - start);
+    }
+    return double(best.count());
+  };
+  double first = fastest(wrong_first), last = fastest(wrong_last);
+  EXPECT_LT(std::max(first, last) / std::min(first, last), 2.0)
+      << "wrong first byte: " << first << " ns, wrong last byte: " << last << " ns";
 }
 
 }  // namespace
