@@ -1,6 +1,9 @@
 #include "core/TcpTransport.h"
 
+#include <sys/socket.h>
+
 #include <cassert>
+#include <cerrno>
 
 namespace portico::core {
 
@@ -105,6 +108,14 @@ void TcpTransport::close_reset() {
     closing_ = false;
     close();
   }
+}
+
+bool TcpTransport::peer_spoke() const {
+  uv_os_fd_t fd;
+  if (closing_ || uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) != 0) return true;
+  char byte;
+  ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 }  // namespace portico::core

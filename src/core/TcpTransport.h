@@ -29,6 +29,7 @@ class TcpTransport final : public ClientTransport {
   void close() override;
   void close_reset() override;
   bool closing() const override { return closing_; }
+  bool peer_spoke() const override;
 
  private:
   static constexpr unsigned kMaxBufs = 8;

@@ -45,6 +45,9 @@ class Transport {
   // Sends a TCP reset instead of an orderly close where the protocol needs it.
   virtual void close_reset() = 0;
   virtual bool closing() const = 0;
+  // Whether the peer has ended the connection, or sent something, that this side's loop
+  // has not read yet (one non-blocking peek at the socket).
+  virtual bool peer_spoke() const = 0;
 };
 
 // A transport that opens its own connection (the upstream side).

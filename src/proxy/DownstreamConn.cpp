@@ -658,7 +658,8 @@ upstream::UpstreamConn* DownstreamConn::acquire_connection(bool fresh_only, bool
   Exchange& ex = *ex_;
   for (size_t tries = 0; ex.endpoint && tries <= ex.pool->size(); ++tries) {
     if (!fresh_only) {
-      if (upstream::UpstreamConn* c = ex.endpoint->take_idle()) {
+      bool replayable = !ex.has_body && idempotent(ex.method);
+      if (upstream::UpstreamConn* c = ex.endpoint->take_idle(!replayable)) {
         fresh = false;
         return c;
       }

@@ -45,6 +45,8 @@ class TlsTransport final : public core::ClientTransport,
   void close() override;
   void close_reset() override;
   bool closing() const override { return closing_; }
+  // A close_notify, a FIN or any record: an idle connection expects none.
+  bool peer_spoke() const override { return tcp_.peer_spoke(); }
 
   bool handshake_done() const { return handshake_done_; }
   // The handshake succeeded and nothing failed since: its session is worth resuming.

@@ -46,12 +46,12 @@ bool EndpointPool::put_idle(UpstreamConn* c) {
   return true;
 }
 
-UpstreamConn* EndpointPool::take_idle() {
+UpstreamConn* EndpointPool::take_idle(bool verify) {
   uint32_t generation = health().generation.load(std::memory_order_relaxed);
   while (UpstreamConn* c = idle_.back()) {
     unlink(c);
-    if (c->generation() == generation) return c;
-    c->abort();  // to an address this slot no longer holds
+    if (c->generation() == generation && !(verify && c->peer_spoke())) return c;
+    c->abort();  // to an address this slot no longer holds, or closed by the endpoint
   }
   return nullptr;
 }

@@ -38,7 +38,11 @@ class EndpointPool {
   core::DeadlineList& idle_timeouts() { return idle_timeouts_; }
 
   // An idle connection, or nullptr when a new one must be opened.
-  UpstreamConn* take_idle();
+  // `verify`: for a request that cannot be sent again (a body, or not idempotent), first
+  // peek at the socket and pass over connections the endpoint has already closed: the
+  // close of an idle connection (an endpoint draining, its keep-alive timeout) may sit
+  // unread while the loop serves other events, and the request would be lost to it.
+  UpstreamConn* take_idle(bool verify = false);
   // Returns false when the connection should close instead: the pool is full, or
   // requests on other workers wait for the slot it holds.
   bool put_idle(UpstreamConn* c);

@@ -77,6 +77,8 @@ class UpstreamConn final : public core::TransportEvents,
   // The slot's address generation this connection went to (see EndpointHealth).
   uint32_t generation() const { return generation_; }
   bool reused() const { return requests_ > 1; }
+  // An idle connection whose endpoint has closed it (or sent something) unseen by the loop.
+  bool peer_spoke() const { return transport_->peer_spoke(); }
 
   // Sends request bytes: 1 = all written, 0 = queued (on_upstream_request_flushed
   // follows; keep the memory alive), < 0 = failure (the connection closes itself).

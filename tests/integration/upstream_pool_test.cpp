@@ -1,9 +1,18 @@
 // Upstream pools beyond one healthy endpoint: retries, outlier ejection, limits, and what a
 // client sees when no endpoint can take its request. Real upstream servers on loopback.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -194,6 +203,87 @@ TEST_F(UpstreamPool, RefusedConnectionsAreRetriedBeyondTheBudget) {
   Start();
   for (int i = 0; i < 10; ++i) EXPECT_EQ(Status(), 200) << "request " << i;
   EXPECT_EQ(good.requests_received(), 10u);
+}
+
+// An endpoint that answers each connection's first request and closes it at once, the
+// answer and the FIN in one segment (TCP_CORK), without saying so (no Connection: close):
+// when Portico takes the connection for the next request, the close is already in its
+// socket, unread.
+class AnswerThenCloseUpstream {
+ public:
+  AnswerThenCloseUpstream() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::listen(listen_fd_, 64) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      ADD_FAILURE() << "cannot listen: " << std::strerror(errno);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~AnswerThenCloseUpstream() {
+    ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int answered() const { return answered_.load(); }
+
+ private:
+  void Serve() {
+    while (true) {
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      timeval tv{2, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      std::string in;
+      char buf[4096];
+      // The request's head; the requests here have no body or a short one behind it.
+      while (in.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.append(buf, size_t(n));
+      }
+      if (in.find("\r\n\r\n") != std::string::npos) {
+        int on = 1, off = 0;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+        const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        ::send(fd, answer, sizeof answer - 1, MSG_NOSIGNAL);
+        ::shutdown(fd, SHUT_WR);
+        ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+        ++answered_;
+        while (::recv(fd, buf, sizeof buf, 0) > 0) {
+        }
+      }
+      ::close(fd);
+    }
+  }
+
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<int> answered_{0};
+  std::thread thread_;
+};
+
+// A body cannot be sent twice, so before a request with one goes on a kept connection the
+// connection is checked, and one the endpoint has closed is passed over for a new one.
+TEST_F(UpstreamPool, AnIdleConnectionTheEndpointClosedCarriesNoBody) {
+  AnswerThenCloseUpstream up;
+  cfg_.endpoints = {up.address()};
+  Start();
+  for (int round = 0; round < 20; ++round) {
+    HttpClient c;
+    ASSERT_TRUE(c.Connect(cfg_.port)) << c.error();
+    ASSERT_TRUE(c.Send(Get("/first") + Request("POST", "/second", {}, "payload")));
+    std::vector<HttpResponse> rs = c.ReadResponses(2, ReadOptions{.timeout = Ms{5000}});
+    ASSERT_EQ(rs.size(), 2u) << "round " << round << ": " << c.error();
+    EXPECT_EQ(rs[0].status, 200) << "round " << round;
+    EXPECT_EQ(rs[1].status, 200) << "round " << round << ": " << rs[1].body;
+  }
+  EXPECT_EQ(up.answered(), 40);
 }
 
 TEST_F(UpstreamPool, LeastRequestSteersAroundASlowEndpoint) {
