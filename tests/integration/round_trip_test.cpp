@@ -735,7 +735,7 @@ void RunRoundTrip(uint64_t seed, size_t connections, size_t requests, size_t par
       problems.push_back("case " + std::to_string(id) + " never reached the upstream");
 
   std::string report;
-  for (size_t i = 0; i < problems.size() && i < 60; ++i) report += problems[i] + "\n";
+  for (size_t i = 0; i < problems.size() && i < 8; ++i) report += problems[i] + "\n";
   EXPECT_TRUE(problems.empty()) << problems.size() << " problems over " << traffic.cases.size()
                                 << " requests; the first:\n"
                                 << report << proxy.DiagnosticTail();
@@ -793,6 +793,46 @@ TEST(RoundTrip, NotModifiedWithContentLengthEndsAtItsHead) {
   // The upstream connection stayed in step, so it was reused.
   EXPECT_EQ(upstream.connections_accepted(), 1u);
   EXPECT_EQ(upstream.requests().size(), 3u);
+}
+
+// Found by the round trip: "Connection: close" followed by a tab (OWS) escaped llhttp's
+// keep-alive reading, so Portico sent the next request into a connection the upstream had
+// said it would close: a 502 for a request it cannot retry. The upstream here leaves the
+// connection open, so a reuse shows as the second request on the first connection.
+TEST(RoundTrip, ConnectionCloseWithTrailingTabIsHonoured) {
+  RecordingUpstream upstream([](const WireMessage&) {
+    return RawAnswer{"HTTP/1.1 200 OK\r\nConnection: close\t\r\nContent-Length: 2\r\n\r\nok"};
+  });
+  ProxyConfig cfg;
+  cfg.endpoints = {"127.0.0.1:" + std::to_string(upstream.port())};
+  cfg.access_log = "off";
+  PorticoProcess proxy(cfg.Options());
+  ASSERT_TRUE(proxy.Start()) << proxy.DiagnosticTail();
+
+  Fd fd = ConnectLoopback(cfg.port, Deadline(Ms{3000}));
+  ASSERT_TRUE(fd);
+  WireParser parser(WireParser::Kind::kResponse);
+  std::vector<WireMessage> got;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(SendAll(fd.get(), "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+                      Deadline(Ms{3000})),
+              IoStatus::kOk);
+    Deadline deadline(Ms{5000});
+    std::string in;
+    while (got.size() < size_t(i + 1)) {
+      in.clear();
+      ASSERT_EQ(RecvSome(fd.get(), &in, 1 << 16, deadline), IoStatus::kOk)
+          << proxy.DiagnosticTail();
+      ASSERT_TRUE(parser.Feed(in)) << parser.error();
+      for (WireMessage& m : parser.TakeComplete()) got.push_back(std::move(m));
+    }
+    EXPECT_EQ(got[i].status, 200);
+    EXPECT_EQ(got[i].body, "ok");
+  }
+  std::vector<WireMessage> seen = upstream.requests();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].connection, 0u);
+  EXPECT_EQ(seen[1].connection, 1u) << "the connection was reused after Connection: close";
 }
 
 TEST(RoundTrip, GeneratedRequestsAndResponsesCrossUnchanged) {
