@@ -18,7 +18,8 @@
 //   "Connection: close" is added when Portico closes the client connection. Nothing else:
 //   no Date, Server or Via. Framing fields and bodies pass unchanged to an HTTP/1.1 client.
 //
-// The seed is printed with every failure; PORTICO_ROUNDTRIP_SEED=<n> reruns one.
+// The seed is printed with every failure; PORTICO_ROUNDTRIP_SEED=<n> reruns one, and
+// PORTICO_ROUNDTRIP_DUMP=<dir> writes every case's request and response bytes there.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -233,7 +234,8 @@ Line FramingLine(Rand& r, std::string_view name, std::string value) {
 }
 
 // Fields for a head: repeated names, many fields, empty values, hop-by-hop ones with the
-// Connection tokens that name them. `allow_long` bounds the head's size.
+// Connection tokens that name them. About 24 KB at most, well under max_header_bytes and
+// the 64 KiB a response head may take.
 std::vector<Line> MakeFields(Rand& r, size_t count) {
   std::vector<Line> lines;
   size_t bytes = 0;
