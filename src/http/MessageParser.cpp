@@ -82,7 +82,12 @@ MessageParser::Step MessageParser::execute(char* base, uint32_t from, uint32_t t
 }
 
 void MessageParser::continue_after_head(bool skip_body) {
-  if (skip_body) parser_.flags |= F_SKIPBODY;  // the response to a HEAD request
+  // A response to HEAD, and any 204 or 304, ends with its head whatever Content-Length
+  // says (RFC 9112 §6.3): a 304 commonly carries the length of the body a GET would get.
+  // llhttp leaves that rule to its caller; without it such a length is read as a body.
+  bool bodiless =
+      type_ == HTTP_RESPONSE && (parser_.status_code == 204 || parser_.status_code == 304);
+  if (skip_body || bodiless) parser_.flags |= F_SKIPBODY;
   llhttp_resume(&parser_);
   must_run_ = true;
 }

@@ -47,6 +47,7 @@ class MessageParser {
   // and run execute() again even with no new bytes: that is when llhttp finds that a
   // message has no body and completes it.
   Step execute(char* base, uint32_t from, uint32_t to);
+  // skip_body: the response answers a HEAD request (204 and 304 skip theirs anyway).
   void continue_after_head(bool skip_body = false);
   void continue_after_message();
   bool must_run() const { return must_run_; }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/Worker.h"
+#include "http/ConnectionTokens.h"
 #include "tls/TlsTransport.h"
 #include "upstream/EndpointPool.h"
 
@@ -228,6 +229,12 @@ bool UpstreamConn::take_response_head() {
   r.chunked = (p.flags & F_CHUNKED) != 0;
   r.has_content_length = (p.flags & F_CONTENT_LENGTH) != 0;
   r.has_body = !(head_request_ || r.status == 204 || r.status == 304);
+  // llhttp misses "close" when a tab follows it ("Connection: close\t": OWS allows it) and
+  // would call the connection reusable; the next request would then go into a closing
+  // connection. Portico's own token reading trims OWS.
+  http::ConnectionTokens tokens;
+  tokens.parse(r.headers);
+  if (tokens.close()) reusable_ = false;
   return true;
 }
 
