@@ -118,6 +118,7 @@ void listener(JsonWriter& w, const config::Listener& l) {
   w.begin_object().member("name", l.name).member("address", l.address.text);
   w.key("limits").begin_object();
   w.member("max_header_bytes", l.limits.max_header_bytes);
+  w.member("max_headers", l.limits.max_headers);
   w.member("max_body_bytes", l.limits.max_body_bytes);
   ms(w, "header_timeout_ms", l.limits.header_timeout);
   ms(w, "idle_timeout_ms", l.limits.idle_timeout);

@@ -37,6 +37,7 @@ struct SocketAddress {
 
 struct Limits {
   uint64_t max_header_bytes = 65536;
+  uint32_t max_headers = 100;  // header fields in a request head (Envoy's and HAProxy's default)
   uint64_t max_body_bytes = 10ull * 1024 * 1024;  // 0 = unlimited
   Duration header_timeout{10'000};
   Duration idle_timeout{60'000};

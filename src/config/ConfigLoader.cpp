@@ -42,6 +42,7 @@ namespace {
 constexpr int kMaxWorkers = 1024;
 constexpr uint64_t kMinHeaderBytes = 1024;
 constexpr uint64_t kMaxHeaderBytes = 1024 * 1024;
+constexpr int64_t kMaxHeaderFields = 10000;
 constexpr int64_t kMaxWeight = 1000;
 constexpr int64_t kMaxIdleLimit = 100'000;
 constexpr int64_t kMaxConnectionsLimit = 1'000'000;
@@ -543,8 +544,8 @@ class Loader : public YamlReader {
   }
 
   void parse_limits(const Item& item, Limits& limits) {
-    auto fields =
-        read_fields(item, {"max_header_bytes", "max_body_bytes", "header_timeout", "idle_timeout"});
+    auto fields = read_fields(item, {"max_header_bytes", "max_headers", "max_body_bytes",
+                                     "header_timeout", "idle_timeout"});
     if (!fields) return;
     if (const Entry* e = fields->find("max_header_bytes")) {
       if (auto size = read_size(e->value)) {
@@ -555,6 +556,9 @@ class Loader : public YamlReader {
           limits.max_header_bytes = *size;
         }
       }
+    }
+    if (const Entry* e = fields->find("max_headers")) {
+      if (auto n = read_u32(e->value, 1, kMaxHeaderFields)) limits.max_headers = *n;
     }
     if (const Entry* e = fields->find("max_body_bytes")) {
       if (auto size = read_size(e->value)) limits.max_body_bytes = *size;

@@ -19,11 +19,21 @@ const llhttp_settings_t& MessageParser::settings() {
       return 0;
     };
     v.on_header_field = [](llhttp_t* p, const char* at, size_t n) {
-      self(p).head_->add_field(self(p).offset(at), uint32_t(n));
+      MessageParser& m = self(p);
+      if (m.in_body_) return 0;  // a trailer field: counted as framing, not recorded
+      m.head_->add_field(m.offset(at), uint32_t(n));
+      if (m.max_headers_ && m.head_->header_count() > m.max_headers_) {
+        // Stopped at the first field too many: a head of thousands of tiny fields costs
+        // no more than this.
+        m.too_many_headers_ = true;
+        llhttp_set_error_reason(p, "too many header fields");
+        return -1;
+      }
       return 0;
     };
     v.on_header_value = [](llhttp_t* p, const char* at, size_t n) {
-      self(p).head_->add_value(self(p).offset(at), uint32_t(n));
+      MessageParser& m = self(p);
+      if (!m.in_body_) m.head_->add_value(m.offset(at), uint32_t(n));
       return 0;
     };
     v.on_headers_complete = [](llhttp_t* p) {
@@ -36,16 +46,22 @@ const llhttp_settings_t& MessageParser::settings() {
       // Upgrades (WebSocket) are not relayed yet: the message is handled as an ordinary
       // one (Upgrade is hop-by-hop and is not forwarded).
       p->upgrade = 0;
+      m.in_body_ = true;
+      m.framing_ = 0;
       m.pending_ = Stop::Head;
       return int(HPE_PAUSED);
     };
     v.on_body = [](llhttp_t* p, const char* at, size_t n) {
       MessageParser& m = self(p);
+      if (!m.count_framing(at)) return -1;  // what came between the last piece and this one
+      m.framing_ = 0;
+      m.mark_ = at + n;
       return m.sink_ && !m.sink_->on_body_data(at, n) ? -1 : 0;
     };
     v.on_message_complete = [](llhttp_t* p) {
       MessageParser& m = self(p);
       if (m.type_ == HTTP_RESPONSE && p->status_code < 200) return 0;
+      m.in_body_ = false;
       m.pending_ = Stop::Message;
       return int(HPE_PAUSED);
     };
@@ -63,6 +79,21 @@ void MessageParser::reset() {
   parser_.data = this;
   pending_ = Stop::NeedMore;
   must_run_ = false;
+  in_body_ = false;
+  too_many_headers_ = false;
+  framing_ = 0;
+}
+
+bool MessageParser::count_framing(const char* to) {
+  framing_ += uint32_t(to - mark_);
+  mark_ = to;
+  if (framing_ <= kMaxChunkFramingBytes) return true;
+  // Past the first piece of data, framing is a chunk's CRLF and the next size line; after
+  // the last chunk it is the trailer section.
+  llhttp_set_error_reason(&parser_, (parser_.flags & F_TRAILING)
+                                        ? "trailer section larger than 16 KiB"
+                                        : "chunk-size line longer than 16 KiB");
+  return false;
 }
 
 MessageParser::Step MessageParser::execute(char* base, uint32_t from, uint32_t to) {
@@ -70,8 +101,14 @@ MessageParser::Step MessageParser::execute(char* base, uint32_t from, uint32_t t
   must_run_ = false;
   const char* start = base ? base + from : "";
   size_t avail = to - from;
+  mark_ = start;
   llhttp_errno_t err = llhttp_execute(&parser_, start, avail);
-  if (err == HPE_OK) return {Stop::NeedMore, uint32_t(avail)};
+  if (err == HPE_OK) {
+    // Still in a body: what followed its last piece of data is framing. (A head ends
+    // with a pause, so these bytes are all the body's.)
+    if (in_body_ && !count_framing(start + avail)) return {Stop::Error, uint32_t(avail)};
+    return {Stop::NeedMore, uint32_t(avail)};
+  }
   uint32_t used = uint32_t(llhttp_get_error_pos(&parser_) - start);
   if (err == HPE_PAUSED) {
     Stop s = pending_;

@@ -241,6 +241,7 @@ void DownstreamConn::begin_request() {
   ex_->reset();
   ex_->filter.reset(this);
   parser_.start_message(&ex_->head);
+  parser_.set_max_headers(limits().max_headers);
   // uv_hrtime is clock_gettime through the vDSO: no system call, microsecond-true durations
   // in the access log (the loop clock only has milliseconds).
   ex_->start_ns = uv_hrtime();
@@ -312,7 +313,10 @@ void DownstreamConn::pump_once() {
         maybe_finish_exchange();
         break;
       case http::MessageParser::Stop::Error:
-        reject(parse_error_status_ ? parse_error_status_ : 400, parser_.error_reason());
+        if (parser_.too_many_headers())
+          reject(431, "request head has more header fields than max_headers");
+        else
+          reject(parse_error_status_ ? parse_error_status_ : 400, parser_.error_reason());
         return;
       case http::MessageParser::Stop::NeedMore:
         if (!body_flowing_ && ex_ && parsed_ > limits().max_header_bytes) {

@@ -11,6 +11,15 @@
 
 namespace portico::upstream {
 
+namespace {
+// A response head larger than the block it is read into grows once to this, and no more.
+constexpr uint32_t kMaxResponseHead = 64 * 1024;
+// More header fields than this in a response head make it a bad response (502). Higher than
+// the request default (max_headers), as responses carry more (Set-Cookie, policies); it
+// bounds the head's work and what the collector keeps for the connection's life.
+constexpr uint32_t kMaxResponseHeaders = 1000;
+}  // namespace
+
 UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
     : worker_(worker), pool_(&pool), parser_(HTTP_RESPONSE, this), timer_(this, kConnectTimeout) {
   if (const tls::UpstreamTlsContext* tls = pool.owner().tls()) {
@@ -28,6 +37,7 @@ UpstreamConn::UpstreamConn(core::Worker& worker, EndpointPool& pool)
   }
   if (!transport_) transport_ = std::make_unique<core::TcpTransport>(worker.loop());
   transport_->set_events(this);
+  parser_.set_max_headers(kMaxResponseHeaders);
   parser_.start_message(&head_);
 }
 
@@ -123,7 +133,6 @@ void UpstreamConn::resume_response() {
 }
 
 uv_buf_t UpstreamConn::on_alloc() {
-  constexpr uint32_t kMaxResponseHead = 64 * 1024;
   if (in_ && end_ == in_.capacity()) {
     if (parsed_ == end_ && head_done_) {
       in_.reset();
@@ -194,8 +203,9 @@ void UpstreamConn::process() {
       if (parsed_ != end_ || !llhttp_should_keep_alive(&parser_.raw())) reusable_ = false;
     }
     if (stop == http::MessageParser::Stop::Error) {
-      spdlog::warn("upstream {}: invalid response: {}", pool_->endpoint().address.text,
-                   parser_.error_reason());
+      spdlog::warn(
+          "upstream {}: invalid response: {}", pool_->endpoint().address.text,
+          parser_.too_many_headers() ? "more than 1000 header fields" : parser_.error_reason());
       in_process_ = false;
       fail(Failure::BadResponse, 0);
       return;
@@ -274,6 +284,13 @@ void UpstreamConn::on_read_end(int status) {
   }
   if (!client_) {
     close();  // idle connection closed by the upstream: just forget it
+    return;
+  }
+  if (status == UV_ENOBUFS && !head_done_) {
+    // on_alloc had no room left: the head is still not complete in kMaxResponseHead.
+    spdlog::warn("upstream {}: invalid response: head larger than 64 KiB",
+                 pool_->endpoint().address.text);
+    fail(Failure::BadResponse, 0);
     return;
   }
   if (complete_) {
