@@ -86,7 +86,10 @@ void Listener::on_readable() {
     // accepted; the last turn (EAGAIN) gives its slot back.
     ConnectionSlot slot = ConnectionSlot::try_take(limit_);
     if (!slot) {
-      wait_for_slot();
+      // Only the first turn knows a client is queued (the socket polled readable); after
+      // accepting up to the limit the backlog may well be empty, and then nobody waits:
+      // keep polling, and a queued client makes the next turn pause.
+      if (i == 0) wait_for_slot();
       return;
     }
     sockaddr_storage peer;
