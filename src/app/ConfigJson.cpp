@@ -122,6 +122,7 @@ void listener(JsonWriter& w, const config::Listener& l) {
   w.member("max_body_bytes", l.limits.max_body_bytes);
   ms(w, "header_timeout_ms", l.limits.header_timeout);
   ms(w, "idle_timeout_ms", l.limits.idle_timeout);
+  w.member("max_connections", l.limits.max_connections);
   w.end_object();
   if (l.tls.enabled) listener_tls(w, l.tls);
   w.key("routes").begin_array();

@@ -193,6 +193,21 @@ std::string metrics_report(std::span<const stats::WorkerStats* const> workers,
   out.family("portico_listener_connections_open", "gauge", "Client connections open now.");
   for (const auto& [l, s] : listeners)
     out.sample("portico_listener_connections_open", {{"listener", l}}, s.open);
+  // limits.max_connections: the count it is compared with is the gauge above (the same
+  // connections, summed over workers), so "open / max" is how full the listener is.
+  out.family("portico_listener_max_connections", "gauge",
+             "The listener's limits.max_connections, for listeners that set one: with this "
+             "many connections open, accepting pauses and new clients wait in the backlog.");
+  for (const core::CompiledListener& l : runtime.listeners())
+    if (uint32_t max = l.connections->max())
+      out.sample("portico_listener_max_connections", {{"listener", l.config->name}}, uint64_t(max));
+  out.family("portico_listener_accept_paused_total", "counter",
+             "Times a worker stopped accepting on the listener because it was at "
+             "max_connections (it resumes when a connection closes).");
+  for (const core::CompiledListener& l : runtime.listeners())
+    if (l.connections->max() || l.connections->paused_total())
+      out.sample("portico_listener_accept_paused_total", {{"listener", l.config->name}},
+                 l.connections->paused_total());
 
   // TLS families for listeners that terminate TLS now or did before a reload.
   for (auto& [l, s] : listeners) {

@@ -342,6 +342,7 @@ ReloadOutcome Server::reload(const char* trigger) {
   tls_baselines_ = std::move(baselines);
   for (size_t u = 0; u < runtime_->config().upstreams.size(); ++u)
     runtime_->pool_state(u).take_over();
+  runtime_->take_over();
   start_side_tasks();
   watch_config();
   if (admin_) admin_->set_token(runtime_->config().admin.token);

@@ -41,6 +41,9 @@ struct Limits {
   uint64_t max_body_bytes = 10ull * 1024 * 1024;  // 0 = unlimited
   Duration header_timeout{10'000};
   Duration idle_timeout{60'000};
+  // Client connections open at once on the listener, across all workers; at the limit
+  // accepting pauses (clients wait in the kernel backlog). 0 = unlimited.
+  uint32_t max_connections = 0;
 };
 
 // How a header or query parameter must look for a route to match.

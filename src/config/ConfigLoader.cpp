@@ -545,7 +545,7 @@ class Loader : public YamlReader {
 
   void parse_limits(const Item& item, Limits& limits) {
     auto fields = read_fields(item, {"max_header_bytes", "max_headers", "max_body_bytes",
-                                     "header_timeout", "idle_timeout"});
+                                     "header_timeout", "idle_timeout", "max_connections"});
     if (!fields) return;
     if (const Entry* e = fields->find("max_header_bytes")) {
       if (auto size = read_size(e->value)) {
@@ -568,6 +568,9 @@ class Loader : public YamlReader {
     }
     if (const Entry* e = fields->find("idle_timeout")) {
       if (auto d = read_duration(e->value, false)) limits.idle_timeout = *d;
+    }
+    if (const Entry* e = fields->find("max_connections")) {
+      if (auto n = read_u32(e->value, 0, kMaxConnectionsLimit)) limits.max_connections = *n;
     }
   }
 

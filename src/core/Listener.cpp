@@ -18,10 +18,11 @@ constexpr int kMaxAcceptsPerWakeup = 64;  // stay fair to the connections alread
 }  // namespace
 
 Listener::Listener(uv_loop_t* loop, std::string name, config::SocketAddress address,
-                   OnAccept on_accept)
+                   std::shared_ptr<ConnectionLimit> limit, OnAccept on_accept)
     : loop_(loop),
       name_(std::move(name)),
       address_(std::move(address)),
+      limit_(limit ? std::move(limit) : std::make_shared<ConnectionLimit>(0)),
       on_accept_(std::move(on_accept)) {}
 
 Listener::~Listener() {
@@ -69,15 +70,33 @@ void Listener::adopt(int fd) {
   resume_timer_ = std::make_unique<uv_timer_t>();
   uv_timer_init(loop_, resume_timer_.get());
   resume_timer_->data = this;
+  // A uv_async_t per socket rather than polling the count on a timer: a worker waits for a
+  // slot only while its listener is full, wakes exactly when a connection closes anywhere
+  // (uv_async_send coalesces, and costs nothing when nobody waits: release() then only
+  // reads an atomic), and a timer would either add latency or spin while full.
+  slot_async_ = std::make_unique<uv_async_t>();
+  uv_async_init(loop_, slot_async_.get(),
+                [](uv_async_t* a) { static_cast<Listener*>(a->data)->on_slot_freed(); });
+  slot_async_->data = this;
 }
 
 void Listener::on_readable() {
   for (int i = 0; i < kMaxAcceptsPerWakeup; ++i) {
+    // The slot is taken first, so the limit is exact and a client over it is never
+    // accepted; the last turn (EAGAIN) gives its slot back.
+    ConnectionSlot slot = ConnectionSlot::try_take(limit_);
+    if (!slot) {
+      // Only the first turn knows a client is queued (the socket polled readable); after
+      // accepting up to the limit the backlog may well be empty, and then nobody waits:
+      // keep polling, and a queued client makes the next turn pause.
+      if (i == 0) wait_for_slot();
+      return;
+    }
     sockaddr_storage peer;
     socklen_t len = sizeof peer;
     int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
-      on_accept_(fd, peer);
+      on_accept_(fd, peer, std::move(slot));
       continue;
     }
     if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -100,9 +119,40 @@ void Listener::pause_accepting() {
       [](uv_timer_t* t) {
         auto* self = static_cast<Listener*>(t->data);
         self->paused_ = false;
-        self->start_polling();
+        if (!self->waiting_for_slot_) self->start_polling();
       },
       kResumeAfterMs, 0);
+}
+
+void Listener::wait_for_slot() {
+  // Queued clients wait in the kernel backlog, as when out of descriptors; connections
+  // already open go on being served.
+  if (!poll_) return;
+  uv_poll_stop(poll_.get());
+  waiting_for_slot_ = true;
+  if (!limit_->wait(this)) {
+    // A connection closed meanwhile: try again rather than wait for a wake-up that was
+    // already spent.
+    waiting_for_slot_ = false;
+    start_polling();
+    return;
+  }
+  if (limit_->note_paused(uv_now(loop_)))
+    spdlog::info(
+        "listener {}: at max_connections ({} open, limit {}); new connections wait in the "
+        "backlog until one closes (logged at most once a minute; "
+        "portico_listener_accept_paused_total counts every pause)",
+        name_, limit_->open(), limit_->max());
+}
+
+void Listener::slot_freed() {
+  uv_async_send(slot_async_.get());
+}
+
+void Listener::on_slot_freed() {
+  if (!waiting_for_slot_) return;
+  waiting_for_slot_ = false;
+  if (!paused_) start_polling();  // a client still queued makes the socket readable at once
 }
 
 void Listener::start_polling() {
@@ -112,6 +162,10 @@ void Listener::start_polling() {
 }
 
 void Listener::close() {
+  // Before the handle closes: once cancel_wait returns, no other thread posts to it.
+  if (slot_async_) limit_->cancel_wait(this);
+  waiting_for_slot_ = false;
+  close_owned(slot_async_);
   close_owned(poll_);
   close_owned(resume_timer_);
   if (fd_ >= 0) ::close(fd_);

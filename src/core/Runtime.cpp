@@ -39,6 +39,11 @@ const CompiledListener* Runtime::listener_at(const config::SocketAddress& addres
   return nullptr;
 }
 
+void Runtime::take_over() const {
+  for (const CompiledListener& l : listeners_)
+    l.connections->set_max(l.config->limits.max_connections);
+}
+
 std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runtime* previous) {
   auto rt = std::make_shared<Runtime>(Key{}, previous);
   rt->config_ = std::move(config);
@@ -70,6 +75,10 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runti
     CompiledListener cl;
     cl.config = &l;
     cl.router = std::make_unique<router::Router>(l.routes);
+    // Kept by address, as the listening sockets are (Worker::switch_to).
+    const CompiledListener* at = previous ? previous->listener_at(l.address) : nullptr;
+    cl.connections =
+        at ? at->connections : std::make_shared<ConnectionLimit>(l.limits.max_connections);
     if (l.tls.enabled) {
       // Session tickets stay valid across a reload that keeps the listener and rotation.
       std::shared_ptr<tls::TicketKeyRing> ring;

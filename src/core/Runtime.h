@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/Config.h"
+#include "core/ConnectionLimit.h"
 #include "filters/FilterChain.h"
 #include "filters/FilterStates.h"
 #include "filters/cache/CacheZones.h"
@@ -35,6 +36,11 @@ struct CompiledListener {
   std::unique_ptr<router::Router> router;
   std::vector<CompiledRoute> routes;                 // parallel to config->routes
   std::shared_ptr<const tls::ServerTlsContext> tls;  // set when the listener terminates TLS
+  // The connections open on the listener's address, for `limits.max_connections`: shared
+  // by every worker, and by the next config when it keeps the address (under any name), so
+  // connections accepted before a reload still count. Building a Runtime leaves a shared
+  // count's limit alone; Runtime::take_over sets it once the reload commits.
+  std::shared_ptr<ConnectionLimit> connections;
   const CompiledRoute* route_for(const config::Route* r) const {
     return &routes[size_t(r - config->routes.data())];
   }
@@ -50,6 +56,10 @@ class Runtime {
   struct Key {};  // only build() makes one; public so make_shared can reach the constructor
   explicit Runtime(Key, const Runtime* previous)
       : filter_states_(previous ? &previous->filter_states_ : nullptr) {}
+
+  // A reload committed to this Runtime: the listeners' connection counts it shares with the
+  // previous one take its limits (main thread, once).
+  void take_over() const;
 
   const config::Config& config() const { return config_; }
   const std::vector<CompiledListener>& listeners() const { return listeners_; }

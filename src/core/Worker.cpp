@@ -75,21 +75,24 @@ std::string Worker::open_listeners() {
 }
 
 void Worker::add_listener(const CompiledListener& cl, int fd) {
-  auto l = std::make_unique<Listener>(&loop_, cl.config->name, cl.config->address, nullptr);
+  auto l = std::make_unique<Listener>(&loop_, cl.config->name, cl.config->address, cl.connections,
+                                      nullptr);
   Listener* self = l.get();
-  l->set_on_accept(
-      [this, self](int fd, const sockaddr_storage& peer) { accept(self->name(), fd, peer); });
+  l->set_on_accept([this, self](int fd, const sockaddr_storage& peer, ConnectionSlot slot) {
+    accept(self->name(), fd, peer, std::move(slot));
+  });
   l->adopt(fd);
   listeners_.push_back(std::move(l));
 }
 
-void Worker::accept(const std::string& listener, int fd, const sockaddr_storage& peer) {
+void Worker::accept(const std::string& listener, int fd, const sockaddr_storage& peer,
+                    ConnectionSlot slot) {
   const CompiledListener* cl = current_->runtime().listener(listener);
   if (draining_ || !cl) {
     ::close(fd);
     return;
   }
-  proxy::DownstreamConn::open(*this, current_, *cl, fd, peer);
+  proxy::DownstreamConn::open(*this, current_, *cl, fd, peer, std::move(slot));
 }
 
 void Worker::release_later(std::shared_ptr<WorkerRuntime> runtime) {

@@ -115,7 +115,8 @@ class Worker final : public filters::WorkerServices {
   uint64_t seed() const;  // for balancer cursors: differs between workers
   void prepare_filters(const Runtime& runtime);
   void add_listener(const CompiledListener& cl, int fd);
-  void accept(const std::string& listener, int fd, const sockaddr_storage& peer);
+  void accept(const std::string& listener, int fd, const sockaddr_storage& peer,
+              ConnectionSlot slot);
   void apply_reloads();
   void switch_to(Reload& reload);
   void begin_drain();

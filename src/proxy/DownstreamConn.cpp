@@ -47,8 +47,9 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
 
 void DownstreamConn::open(core::Worker& worker, std::shared_ptr<core::WorkerRuntime> runtime,
                           const core::CompiledListener& listener, int fd,
-                          const sockaddr_storage& peer) {
+                          const sockaddr_storage& peer, core::ConnectionSlot slot) {
   auto conn = std::make_unique<DownstreamConn>(worker, std::move(runtime), listener, peer);
+  conn->slot_ = std::move(slot);
   int rc = 0;
   if (listener.tls) {
     tls::SslPtr ssl = listener.tls->new_connection();

@@ -36,8 +36,10 @@ class DownstreamConn final : public core::TransportEvents,
                              public filters::FilterHost,
                              public core::ListHook<DownstreamConn> {
  public:
+  // `slot` counts the connection against its listener's max_connections until it is freed.
   static void open(core::Worker& worker, std::shared_ptr<core::WorkerRuntime> runtime,
-                   const core::CompiledListener& listener, int fd, const sockaddr_storage& peer);
+                   const core::CompiledListener& listener, int fd, const sockaddr_storage& peer,
+                   core::ConnectionSlot slot);
 
   DownstreamConn(core::Worker& worker, std::shared_ptr<core::WorkerRuntime> runtime,
                  const core::CompiledListener& listener, const sockaddr_storage& peer);
@@ -169,6 +171,7 @@ class DownstreamConn final : public core::TransportEvents,
   void record_stats(const Exchange& ex, uint64_t duration_us);
 
   core::Worker& worker_;
+  core::ConnectionSlot slot_;  // given back when the connection is freed, its fd closed
   // The config this connection's requests use: pinned while a request is in flight.
   std::shared_ptr<core::WorkerRuntime> runtime_;
   const core::CompiledListener* listener_;

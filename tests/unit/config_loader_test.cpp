@@ -224,6 +224,7 @@ TEST(ConfigLoader, DefaultsForAMinimalConfig) {
   EXPECT_EQ(limits.max_header_bytes, 65536u);
   EXPECT_EQ(limits.header_timeout, seconds(10));
   EXPECT_EQ(limits.idle_timeout, seconds(60));
+  EXPECT_EQ(limits.max_connections, 0u);  // unlimited
   ASSERT_EQ(c.listeners[0].routes.size(), 1u);
   EXPECT_EQ(c.listeners[0].routes[0].respond->status, 200);
 }
@@ -636,6 +637,44 @@ TEST(ConfigLoader, BadDurationAndSize) {
     routes: [ { name: r, respond: {} } ]
 )"),
             "test.yaml:4:31: listeners[0].limits.header_timeout: must be greater than 0");
+}
+
+// limits.max_connections: the listener's open connections across all workers.
+TEST(ConfigLoader, ListenerMaxConnections) {
+  auto with_limits = [](std::string_view limits) {
+    return std::string(R"(listeners:
+  - name: l
+    address: 127.0.0.1:8080
+    limits: )") +
+           std::string(limits) + "\n    routes: [ { name: r, respond: {} } ]\n";
+  };
+  LoadResult set = load(with_limits("{ max_connections: 4 }"));
+  ASSERT_TRUE(set.config.has_value()) << ::testing::PrintToString(error_lines(set));
+  EXPECT_EQ(set.config->listeners[0].limits.max_connections, 4u);
+  EXPECT_EQ(set.config->listeners[0].limits.idle_timeout, seconds(60));  // others keep defaults
+  LoadResult zero = load(with_limits("{ max_connections: 0 }"));
+  ASSERT_TRUE(zero.config.has_value()) << ::testing::PrintToString(error_lines(zero));
+  EXPECT_EQ(zero.config->listeners[0].limits.max_connections, 0u);
+  LoadResult top = load(with_limits("{ max_connections: 1000000 }"));
+  ASSERT_TRUE(top.config.has_value()) << ::testing::PrintToString(error_lines(top));
+  EXPECT_EQ(top.config->listeners[0].limits.max_connections, 1000000u);
+
+  EXPECT_EQ(only_error(with_limits("{ max_connections: -1 }")),
+            "test.yaml:4:32: listeners[0].limits.max_connections: must be an integer from 0 to "
+            "1000000, got -1");
+  EXPECT_EQ(only_error(with_limits("{ max_connections: 1000001 }")),
+            "test.yaml:4:32: listeners[0].limits.max_connections: must be an integer from 0 to "
+            "1000000, got 1000001");
+  EXPECT_EQ(only_error(with_limits("{ max_connections: many }")),
+            "test.yaml:4:32: listeners[0].limits.max_connections: expected an integer from 0 to "
+            "1000000, got 'many'");
+  EXPECT_EQ(only_error(with_limits("{ max_connections: 2.5 }")),
+            "test.yaml:4:32: listeners[0].limits.max_connections: expected an integer from 0 to "
+            "1000000, got '2.5'");
+  EXPECT_EQ(only_error(with_limits("{ max_conns: 4 }")),
+            "test.yaml:4:15: listeners[0].limits.max_conns: unknown key 'max_conns' (expected one "
+            "of: max_header_bytes, max_body_bytes, header_timeout, idle_timeout, "
+            "max_connections)");
 }
 
 TEST(ConfigLoader, OutOfRangeNumbers) {
