@@ -61,37 +61,35 @@ run_one() {
     -artifact_prefix="$dir/" >"$dir/log" 2>&1
 }
 
-declare -A pid_of=()
 failed=()
-reap() {
-  local done_pid status=0
-  wait -n -p done_pid || status=$?
-  for t in "${!pid_of[@]}"; do
-    if [[ ${pid_of[$t]} == "$done_pid" ]]; then
-      unset "pid_of[$t]"
-      if [[ $status -eq 0 ]]; then
-        echo "ok: $t ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$runs/$t/log" |
-          grep -o '[0-9]*$') runs)"
-      else
-        failed+=("$t")
-        echo "FAILED: $t (log: $runs/$t/log)"
-      fi
-    fi
-  done
-}
 echo "fuzzing ${#targets[@]} targets for ${seconds}s each, $jobs at a time"
 for t in "${targets[@]}"; do
   [[ -x build-fuzz/tests/fuzz/$t ]] || { echo "no such fuzz target: $t" >&2; exit 2; }
-  while [[ ${#pid_of[@]} -ge $jobs ]]; do reap; done
-  run_one "$t" &
-  pid_of[$t]=$!
 done
-while [[ ${#pid_of[@]} -gt 0 ]]; do reap; done
+# In batches of $jobs: start them, then wait for each by its pid.
+for ((i = 0; i < ${#targets[@]}; i += jobs)); do
+  batch=("${targets[@]:i:jobs}")
+  pids=()
+  for t in "${batch[@]}"; do
+    run_one "$t" &
+    pids+=($!)
+  done
+  for k in "${!batch[@]}"; do
+    t=${batch[$k]}
+    if wait "${pids[$k]}"; then
+      echo "ok: $t ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$runs/$t/log" |
+        grep -o '[0-9]*$') runs)"
+    else
+      failed+=("$t")
+      echo "FAILED: $t (log: $runs/$t/log)"
+    fi
+  done
+done
 
 if [[ ${#failed[@]} -gt 0 ]]; then
   for t in "${failed[@]}"; do
     echo "---- $t: $runs/$t/log"
-    grep -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|invariant broken|SUMMARY' \
+    grep -a -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|invariant broken|SUMMARY' \
       "$runs/$t/log" || tail -n 20 "$runs/$t/log"
     for a in "$runs/$t"/crash-* "$runs/$t"/leak-* "$runs/$t"/timeout-* "$runs/$t"/oom-*; do
       [[ -e $a ]] && echo "input: $a (reproduce: build-fuzz/tests/fuzz/$t $a)"

@@ -100,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (digits.size() == 3 &&
         std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
       status = std::stoi(std::string(digits));
-    if (status < 100) status = 200;
+    if (status < 200) status = 200;  // interim responses are never stored
     if (sp != std::string_view::npos && http::is_token(first.substr(sp + 1)))
       method = first.substr(sp + 1);
   }
