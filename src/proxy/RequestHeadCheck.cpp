@@ -37,6 +37,12 @@ CheckedRequestHead check_request_head(std::string_view method, std::string_view 
   for (const http::Header& h : headers)
     if (!http::is_token(h.name)) return refuse(out, 400, "invalid header name");
   if (method == "CONNECT") return refuse(out, 405, "CONNECT is not supported");
+  // A Transfer-Encoding llhttp did not read as chunked (an obs-folded "chunked", say) would
+  // be forwarded as one the upstream may read as chunked: two framings, a desync (RFC 9112
+  // §6.3: such a request is answered 400). Found by fuzz_request.
+  if (!(parser.flags & F_CHUNKED) &&
+      ((parser.flags & F_TRANSFER_ENCODING) || http::find_header(headers, "transfer-encoding")))
+    return refuse(out, 400, "Transfer-Encoding that does not end in chunked");
 
   auto [authority, target] = split_target(raw_target);
   if (target.empty() || (target[0] != '/' && !(target == "*" && method == "OPTIONS")))

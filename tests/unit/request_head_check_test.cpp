@@ -62,6 +62,17 @@ TEST(RequestHeadCheck, Refusals) {
   EXPECT_EQ(expect.result.target, "/");  // found before the refusal: DownstreamConn logs it
 }
 
+// Found by fuzz_request: a folded "chunked" is not chunked to llhttp, but once unfolded
+// and forwarded it is to the upstream.
+TEST(RequestHeadCheck, TransferEncodingNotReadAsChunkedIsRefused) {
+  EXPECT_EQ(Checked("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\t\r\n\r\n")
+                .result.status,
+            400);
+  EXPECT_EQ(Checked("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
+                .result.status,
+            0);
+}
+
 TEST(RequestHeadCheck, Http10NeedsNoHost) {
   Checked c("GET /old HTTP/1.0\r\n\r\n");
   EXPECT_EQ(c.result.status, 0);
