@@ -61,7 +61,9 @@ bool ChunkedDecoder::feed(std::string_view raw, std::string& out) {
         ++i;
         break;
       case State::Trailer:  // at the start of a trailer line, or the final empty one
-        state_ = c == '\r' ? State::FinalLf : State::TrailerLine;
+        // A bare LF ends the trailer section too: llhttp (strict mode included) takes it,
+        // and the decoder must end where llhttp does (found by fuzz_response).
+        state_ = c == '\r' ? State::FinalLf : c == '\n' ? State::Done : State::TrailerLine;
         ++i;
         break;
       case State::TrailerLine:
