@@ -13,7 +13,9 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
     if (target.size() > scheme.size() && http::iequals(target.substr(0, scheme.size()), scheme)) {
       std::string_view rest = target.substr(scheme.size());
       size_t slash = rest.find_first_of("/?");
-      if (slash == std::string_view::npos) return {rest, "/"};
+      // No path: refused below. A "/" made up here would not lie in the read buffer, and
+      // DownstreamConn keeps the target as an offset into it (found by fuzz_request).
+      if (slash == std::string_view::npos) return {rest, {}};
       return {rest.substr(0, slash), rest.substr(slash)};  // "?q" alone is refused below
     }
   }

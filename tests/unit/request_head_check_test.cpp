@@ -44,9 +44,10 @@ TEST(RequestHeadCheck, AbsoluteFormAuthorityWinsOverHost) {
   EXPECT_EQ(c.result.status, 0);
   EXPECT_EQ(c.result.host, "a.example:8080");
   EXPECT_EQ(c.result.target, "/p");
+  // Found by fuzz_request: the "/" once made up for a target without a path was not in the
+  // read buffer, whose offsets DownstreamConn keeps: such a target is refused.
   Checked bare("GET HTTPS://a.example HTTP/1.1\r\nHost: b\r\n\r\n");
-  EXPECT_EQ(bare.result.target, "/");
-  EXPECT_EQ(bare.result.host, "a.example");
+  EXPECT_EQ(bare.result.status, 400);
 }
 
 TEST(RequestHeadCheck, Refusals) {
