@@ -9,8 +9,9 @@ packages=(build-essential cmake pkg-config libuv1-dev node-llhttp libssl-dev lib
 if [[ "${1:-}" == "--tests" ]]; then
   # systemd: the tests run `systemd-analyze verify` on the unit file. redis-server: the
   # fleet-wide rate limit tests share their buckets through a real one. openssl (s_client)
-  # and nginx: the TLS tests' client and TLS upstream.
-  packages+=(libgtest-dev systemd redis-server openssl nginx)
+  # and nginx: the TLS tests' client and TLS upstream. clang and libclang-rt-14-dev: the
+  # libFuzzer targets (scripts/fuzz.sh) need clang's -fsanitize=fuzzer and its runtime.
+  packages+=(libgtest-dev systemd redis-server openssl nginx clang libclang-rt-14-dev)
 fi
 
 missing=()

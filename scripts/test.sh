@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the unit and integration suites
 # (ctest) in a Release build, then again under AddressSanitizer + UndefinedBehaviorSanitizer, and
-# both again under ThreadSanitizer.
+# both again under ThreadSanitizer; then every fuzz target for 60 s (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,3 +25,7 @@ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPORTICO_SANITIZE=thread -DPO
   >/dev/null
 cmake --build build-tsan -j"$jobs" --target portico portico_integration portico_unit
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j"$jobs"
+
+# Every libFuzzer target for 60 s under ASan+UBSan (clang, build-fuzz): a crash, leak or
+# timeout fails the run.
+scripts/fuzz.sh --seconds 60

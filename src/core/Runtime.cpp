@@ -56,12 +56,19 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runti
     auto state = std::make_shared<upstream::PoolState>(
         u, old >= 0 ? &previous->pool_state(size_t(old)) : nullptr);
     // The balancer works on slots; a named endpoint's slots hash as "name:port#k".
+    // The endpoints' keys are views: `ids` keeps their text alive while the plan is made
+    // (a view of a temporary string hashed freed memory, so ring_hash and maglev placed
+    // endpoints differently in every process).
+    std::vector<std::string> ids;
     std::vector<upstream::BalancerEndpoint> eps;
+    ids.reserve(state->size());
+    eps.reserve(state->size());
     for (size_t slot = 0; slot < state->size(); ++slot) {
       const config::Endpoint& e = u.endpoints[state->endpoint_of(slot)];
       std::string id = e.address.text;
       if (e.named) id += "#" + std::to_string(slot - state->first_slot(state->endpoint_of(slot)));
-      eps.push_back({std::move(id), e.weight});
+      ids.push_back(std::move(id));
+      eps.push_back({ids.back(), e.weight});
     }
     rt->pools_.push_back(std::move(state));
     auto plan = upstream::make_balancer_plan(u.balance, eps);

@@ -14,10 +14,12 @@ bool ChunkedDecoder::feed(std::string_view raw, std::string& out) {
       case State::Size: {
         int v = hex_value(c);
         if (v >= 0) {
-          // 15 hex digits is far beyond any body a cache stores.
-          if (++digits_ > 15) return (state_ = State::Failed), false;
+          // 15 hex digits is far beyond any body a cache stores. Leading zeros do not
+          // count: llhttp takes any number of them, and so must the cache's copy.
+          if ((remaining_ != 0 || v != 0) && ++digits_ > 15) return (state_ = State::Failed), false;
           remaining_ = remaining_ * 16 + uint64_t(v);
-        } else if (digits_ == 0) {
+          size_started_ = true;
+        } else if (!size_started_) {
           return (state_ = State::Failed), false;
         } else if (c == '\r') {
           state_ = State::SizeLf;
@@ -37,6 +39,7 @@ bool ChunkedDecoder::feed(std::string_view raw, std::string& out) {
         if (c != '\n') return (state_ = State::Failed), false;
         ++i;
         digits_ = 0;
+        size_started_ = false;
         state_ = remaining_ == 0 ? State::Trailer : State::Data;
         break;
       case State::Data: {
@@ -58,7 +61,9 @@ bool ChunkedDecoder::feed(std::string_view raw, std::string& out) {
         ++i;
         break;
       case State::Trailer:  // at the start of a trailer line, or the final empty one
-        state_ = c == '\r' ? State::FinalLf : State::TrailerLine;
+        // A bare LF ends the trailer section too: llhttp (strict mode included) takes it,
+        // and the decoder must end where llhttp does (found by fuzz_response).
+        state_ = c == '\r' ? State::FinalLf : c == '\n' ? State::Done : State::TrailerLine;
         ++i;
         break;
       case State::TrailerLine:

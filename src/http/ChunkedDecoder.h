@@ -32,7 +32,8 @@ class ChunkedDecoder {
   };
   State state_ = State::Size;
   uint64_t remaining_ = 0;
-  int digits_ = 0;
+  int digits_ = 0;             // significant digits of the chunk size so far
+  bool size_started_ = false;  // a digit of the chunk size has been read
 };
 
 }  // namespace portico::http

@@ -38,10 +38,18 @@ const llhttp_settings_t& MessageParser::settings() {
     };
     v.on_headers_complete = [](llhttp_t* p) {
       MessageParser& m = self(p);
+      // llhttp takes any three digits; below 100 is no status at all (RFC 9110 §15), and
+      // taking it for an interim response would swallow the message (found by fuzzing).
+      if (m.type_ == HTTP_RESPONSE && p->status_code < 100) {
+        llhttp_set_error_reason(p, "invalid status code");
+        return -1;
+      }
       if (m.type_ == HTTP_RESPONSE && p->status_code < 200) {
-        // An interim response: llhttp ends it right here; record the next head afresh.
+        // An interim response: it has no body (RFC 9110 §15.2) whatever its fields say
+        // (1: llhttp skips it; a Content-Length here was read as body, found by fuzzing);
+        // record the next head afresh.
         m.head_->reset();
-        return 0;
+        return 1;
       }
       // Upgrades (WebSocket) are not relayed yet: the message is handled as an ordinary
       // one (Upgrade is hop-by-hop and is not forwarded).

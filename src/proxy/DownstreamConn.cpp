@@ -13,6 +13,7 @@
 #include "http/HeadWriter.h"
 #include "http/StatusText.h"
 #include "http/TraceContext.h"
+#include "proxy/RequestHeadCheck.h"
 #include "router/Router.h"
 #include "tls/TlsTransport.h"
 #include "upstream/EndpointPool.h"
@@ -27,20 +28,6 @@ constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool idempotent(std::string_view m) {
   return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" || m == "DELETE";
-}
-
-// Splits an absolute-form target ("http://host:port/path?q") into authority and
-// origin-form; an origin-form target is returned unchanged with no authority.
-std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (target.size() > scheme.size() && http::iequals(target.substr(0, scheme.size()), scheme)) {
-      std::string_view rest = target.substr(scheme.size());
-      size_t slash = rest.find_first_of("/?");
-      if (slash == std::string_view::npos) return {rest, "/"};
-      return {rest.substr(0, slash), rest.substr(slash)};  // "?q" alone is refused by the caller
-    }
-  }
-  return {{}, target};
 }
 
 }  // namespace
@@ -375,43 +362,17 @@ void DownstreamConn::on_request_head() {
   ex.keep_alive = ex.http10 ? ex.conn.keep_alive() : !ex.conn.close();
   ex.has_body = (parser_.raw().flags & F_CHUNKED) || parser_.raw().content_length > 0;
 
-  if (parser_.raw().http_major != 1) return reject(505, "unsupported HTTP version");
-  for (const http::Header& h : headers)
-    if (!http::is_token(h.name)) return reject(400, "invalid header name");
-  if (method == "CONNECT") return reject(405, "CONNECT is not supported");
-
-  auto [authority, target] = split_target(raw_target);
-  if (target.empty() || (target[0] != '/' && !(target == "*" && method == "OPTIONS")))
-    return reject(400, "request target is not origin-form or absolute-form with a path");
-  const http::Header* host_header = nullptr;
-  const http::Header* traceparent = nullptr;
-  int host_count = 0;
-  int traceparent_count = 0;
-  for (const http::Header& h : headers) {
-    if (http::iequals(h.name, "host")) {
-      host_header = &h;
-      ++host_count;
-    } else if (http::iequals(h.name, "traceparent")) {
-      traceparent = &h;
-      ++traceparent_count;
-    }
+  CheckedRequestHead checked = check_request_head(method, raw_target, headers, parser_.raw(),
+                                                  ex.has_body, limits().max_body_bytes);
+  std::string_view host = checked.host;
+  std::string_view target = checked.target;
+  if (!target.empty()) {
+    // Kept as offsets: a filter may pause the request, and the buffer move meanwhile.
+    if (!host.empty()) ex.host_at = {uint32_t(host.data() - base), uint32_t(host.size())};
+    ex.target_at = {uint32_t(target.data() - base), uint32_t(target.size())};
   }
-  if (host_count > 1) return reject(400, "more than one Host header");
-  if (host_count == 0 && !ex.http10) return reject(400, "HTTP/1.1 request without Host");
-  std::string_view host = !authority.empty() ? authority : host_header ? host_header->value : "";
-  // Kept as offsets: a filter may pause the request, and the buffer move meanwhile.
-  ex.host_at = {uint32_t(host.data() - base), uint32_t(host.size())};
-  ex.target_at = {uint32_t(target.data() - base), uint32_t(target.size())};
-  if (host.empty()) ex.host_at = {};
-
-  if (const http::Header* expect = http::find_header(headers, "expect")) {
-    if (!http::iequals(expect->value, "100-continue")) return reject(417, "unsupported Expect");
-    ex.expect_continue = ex.has_body && !ex.http10;
-  }
-  uint64_t max_body = limits().max_body_bytes;
-  if (max_body && (parser_.raw().flags & F_CONTENT_LENGTH) &&
-      parser_.raw().content_length > max_body)
-    return reject(413, "Content-Length larger than max_body_bytes");
+  ex.expect_continue = checked.expect_continue;
+  if (checked.status) return reject(checked.status, checked.why);
 
   if (const http::Header* id = http::find_header(headers, "x-request-id")) {
     ex.request_id_len = std::min(id->value.size(), ex.request_id.size());
@@ -422,7 +383,7 @@ void DownstreamConn::on_request_head() {
   // invalid one, count as none: a new trace starts below and the tracestate is dropped.
   http::IncomingTraceparent incoming;
   bool trace_continued =
-      traceparent_count == 1 && http::parse_traceparent(traceparent->value, incoming);
+      checked.traceparent && http::parse_traceparent(checked.traceparent->value, incoming);
   if (trace_continued) {
     http::write_traceparent(ex.traceparent, &incoming, worker_.trace_ids());
     ex.has_traceparent = true;

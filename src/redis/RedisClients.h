@@ -11,7 +11,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <utility>
 
 #include "config/Config.h"
@@ -42,9 +41,12 @@ class RedisClients {
   };
   struct KeyLess {
     using is_transparent = void;
+    // Not std::tie: comparing a tuple of string with one of string_view needs operator<=>
+    // across them, which clang 14 with libstdc++ 12 does not find (the fuzz build).
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {
-      return std::tie(a.address, a.timeout_ms) < std::tie(b.address, b.timeout_ms);
+      const std::string_view x = a.address, y = b.address;
+      return x != y ? x < y : a.timeout_ms < b.timeout_ms;
     }
   };
   struct KeyView {

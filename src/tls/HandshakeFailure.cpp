@@ -23,6 +23,12 @@ std::string_view failure_name(HandshakeFailure f) {
   return kNames[size_t(f)];
 }
 
+HandshakeFailure classify_first_byte(unsigned char first) {
+  if (first >= 'A' && first <= 'Z') return HandshakeFailure::PlainHttp;
+  if (first != 0x16) return HandshakeFailure::NotTls;  // a TLS handshake record
+  return HandshakeFailure::None;
+}
+
 HandshakeFailure classify_failure(const SSL* ssl, unsigned long error) {
   if (ERR_GET_LIB(error) != ERR_LIB_SSL) return HandshakeFailure::Other;
   int reason = ERR_GET_REASON(error);

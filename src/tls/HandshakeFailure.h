@@ -28,6 +28,11 @@ inline constexpr size_t kHandshakeFailureKinds = size_t(HandshakeFailure::Other)
 
 std::string_view failure_name(HandshakeFailure f);
 
+// What a server connection's first byte says before OpenSSL sees it: an upper-case letter
+// starts a plain-HTTP request (PlainHttp), anything but a handshake record (0x16) is not
+// TLS (NotTls); None lets the handshake go on.
+HandshakeFailure classify_first_byte(unsigned char first);
+
 // Classifies the failure from the SSL object and the error OpenSSL queued for it
 // (ERR_peek_error(), before it is taken).
 HandshakeFailure classify_failure(const SSL* ssl, unsigned long error);

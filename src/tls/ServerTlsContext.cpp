@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "http/Header.h"
+#include "tls/AlpnSelect.h"
 #include "tls/CertificateChain.h"
 #include "tls/ConfigProblem.h"
 
@@ -337,15 +338,10 @@ int ServerTlsContext::on_server_name(SSL* ssl, int* alert, void* arg) {
 int ServerTlsContext::on_alpn(SSL*, const unsigned char** out, unsigned char* out_size,
                               const unsigned char* in, unsigned int in_size, void* arg) {
   const std::string& ours = static_cast<const ServerTlsContext*>(arg)->alpn_;
-  for (size_t i = 0; i < ours.size(); i += 1 + static_cast<unsigned char>(ours[i])) {
-    const unsigned char size = static_cast<unsigned char>(ours[i]);
-    for (unsigned int j = 0; j < in_size && j + 1 + in[j] <= in_size; j += 1 + in[j]) {
-      if (in[j] == size && std::memcmp(in + j + 1, ours.data() + i + 1, size) == 0) {
-        *out = in + j + 1;
-        *out_size = size;
-        return SSL_TLSEXT_ERR_OK;
-      }
-    }
+  if (const unsigned char* chosen = select_alpn(ours, in, in_size)) {
+    *out = chosen + 1;
+    *out_size = *chosen;
+    return SSL_TLSEXT_ERR_OK;
   }
   return SSL_TLSEXT_ERR_NOACK;
 }

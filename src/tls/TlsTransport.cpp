@@ -223,17 +223,19 @@ void TlsTransport::report_end(int status) {
 void TlsTransport::handshake() {
   if (server_ && !first_bytes_checked_ && in_to_ > in_from_) {
     first_bytes_checked_ = true;
-    unsigned char first = static_cast<unsigned char>(in_.data()[in_from_]);
-    if (first >= 'A' && first <= 'Z') {
-      uv_buf_t answer = uv_buf_init(const_cast<char*>(kPlainHttpAnswer.data()),
-                                    unsigned(kPlainHttpAnswer.size()));
-      tcp_.write(&answer, 1);  // static memory: fine to leave queued
-      fail_handshake(HandshakeFailure::PlainHttp, "plain HTTP request on the TLS port");
-      return;
-    }
-    if (first != 0x16) {  // a TLS handshake record
-      fail_handshake(HandshakeFailure::NotTls, "the first bytes are not a TLS record");
-      return;
+    switch (classify_first_byte(static_cast<unsigned char>(in_.data()[in_from_]))) {
+      case HandshakeFailure::PlainHttp: {
+        uv_buf_t answer = uv_buf_init(const_cast<char*>(kPlainHttpAnswer.data()),
+                                      unsigned(kPlainHttpAnswer.size()));
+        tcp_.write(&answer, 1);  // static memory: fine to leave queued
+        fail_handshake(HandshakeFailure::PlainHttp, "plain HTTP request on the TLS port");
+        return;
+      }
+      case HandshakeFailure::NotTls:
+        fail_handshake(HandshakeFailure::NotTls, "the first bytes are not a TLS record");
+        return;
+      default:
+        break;
     }
   }
   ERR_clear_error();

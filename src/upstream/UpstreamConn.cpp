@@ -222,28 +222,16 @@ void UpstreamConn::process() {
 }
 
 bool UpstreamConn::take_response_head() {
-  char* base = in_.data();
-  head_.unfold(base);
-  head_.finish(base);
-  for (const http::Header& h : head_.headers()) {
-    if (!http::is_token(h.name)) {
-      parser_.set_error_reason("invalid header name");
-      return false;
-    }
+  if (const char* why =
+          read_response_head(head_, in_.data(), parser_.raw(), head_request_, response_)) {
+    parser_.set_error_reason(why);
+    return false;
   }
-  const llhttp_t& p = parser_.raw();
-  ResponseHead& r = response_;
-  r.status = p.status_code;
-  r.reason = head_.status_text(base);
-  r.headers = head_.headers();
-  r.chunked = (p.flags & F_CHUNKED) != 0;
-  r.has_content_length = (p.flags & F_CONTENT_LENGTH) != 0;
-  r.has_body = !(head_request_ || r.status == 204 || r.status == 304);
   // llhttp misses "close" when a tab follows it ("Connection: close\t": OWS allows it) and
   // would call the connection reusable; the next request would then go into a closing
   // connection. Portico's own token reading trims OWS.
   http::ConnectionTokens tokens;
-  tokens.parse(r.headers);
+  tokens.parse(response_.headers);
   if (tokens.close()) reusable_ = false;
   return true;
 }

@@ -17,6 +17,7 @@
 #include "core/Timers.h"
 #include "http/HeadCollector.h"
 #include "http/MessageParser.h"
+#include "upstream/ResponseHead.h"
 
 namespace portico::core {
 class Worker;
@@ -31,15 +32,6 @@ namespace portico::upstream {
 class EndpointPool;
 
 enum class Failure { Connect, ConnectTimeout, Reset, ResponseTimeout, BadResponse };
-
-struct ResponseHead {
-  int status = 0;
-  std::string_view reason;
-  std::span<const http::Header> headers;
-  bool chunked = false;
-  bool has_content_length = false;
-  bool has_body = true;  // false for HEAD, 1xx, 204 and 304
-};
 
 class UpstreamClient {
  public:

@@ -32,6 +32,27 @@ TEST(ChunkedDecoder, NotDoneUntilTheTrailerEnds) {
   EXPECT_EQ(out, "abc");
 }
 
+// Found by fuzz_response: llhttp relays a chunk size with leading zeros (RFC 9112 allows
+// any number), so the cache's decoder must read it too or the response is never stored.
+TEST(ChunkedDecoder, LeadingZerosOfAChunkSizeDoNotCount) {
+  ChunkedDecoder d;
+  std::string out;
+  ASSERT_TRUE(d.feed("00000000000000000005\r\nhello\r\n000000000000000000000\r\n\r\n", out));
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(out, "hello");
+  ChunkedDecoder big;
+  EXPECT_FALSE(big.feed("0001000000000000000\r\n", out));  // 16 significant digits
+}
+
+// Found by fuzz_response: llhttp ends the trailer section at a bare LF line.
+TEST(ChunkedDecoder, ABareLfEndsTheTrailerSection) {
+  ChunkedDecoder d;
+  std::string out;
+  ASSERT_TRUE(d.feed("1\r\nx\r\n0\r\nX-T: 1\r\n\n", out));
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(out, "x");
+}
+
 TEST(ChunkedDecoder, FailsOnFramingItCannotFollow) {
   for (std::string_view bad :
        {"x\r\n", "3\r\nabcd\r\n", "3\nabc\r\n", "1234567890123456\r\n", "3\r\nabc\r\n0\r\n\rX"}) {
