@@ -21,6 +21,7 @@
 #include "config/FlagsConfig.h"
 #include "config/TlsConfig.h"
 #include "config/ValueParsers.h"
+#include "config/YamlDocuments.h"
 #include "config/YamlReader.h"
 #include "filters/FilterContext.h"
 #include "filters/FilterRegistry.h"
@@ -1195,25 +1196,27 @@ class Loader : public YamlReader {
 
 LoadResult load_config_string(std::string_view yaml, const std::string& file_label) {
   LoadResult result;
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
+  std::optional<YAML::Mark> second;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    std::string text(yaml);
+    document = YAML::Load(text);
+    second = second_document_start(text);
   } catch (const YAML::Exception& e) {
     const bool has_mark = !e.mark.is_null();
     result.errors.push_back({file_label, has_mark ? e.mark.line + 1 : 0,
                              has_mark ? e.mark.column + 1 : 0, "", "invalid YAML: " + e.msg});
     return result;
   }
-  if (documents.size() > 1) {
-    Pos pos = pos_of(documents[1], {1, 1});
-    result.errors.push_back({file_label, pos.line, pos.column, "",
+  if (second) {
+    result.errors.push_back({file_label, second->line + 1, second->column + 1, "",
                              "the file holds more than one YAML document; only one is allowed"});
     return result;
   }
 
   Loader loader(file_label);
   Config config;
-  loader.load(documents.empty() ? YAML::Node() : documents.front(), config);
+  loader.load(document, config);
   result.errors = loader.take_errors();
   result.warnings = loader.take_warnings();
   if (result.errors.empty()) result.config = std::move(config);

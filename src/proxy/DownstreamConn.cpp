@@ -702,8 +702,9 @@ bool DownstreamConn::can_retry(uint32_t on, bool refused) {
   if (ex.body_sent_upstream || (ex.has_body && pause_ != Pause::HeadDone)) return false;
   // A request that reached the upstream may have had effects: only idempotent ones again.
   if (on != config::Retries::kConnectFailure && !idempotent(ex.method)) return false;
+  if (refused) return ex.pool->state().refused_retry_allowed();
   if (!ex.holds_retry) {
-    if (!ex.pool->state().try_start_retry(refused)) return false;
+    if (!ex.pool->state().try_start_retry()) return false;
     ex.holds_retry = true;
   }
   return true;

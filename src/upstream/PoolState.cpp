@@ -237,11 +237,10 @@ void PoolState::wake_workers() {
   for (uv_async_t* w : shared_->wakes) uv_async_send(w);
 }
 
-bool PoolState::try_start_retry(bool refused) {
+bool PoolState::try_start_retry() {
   uint32_t active = shared_->requests_active.load(std::memory_order_relaxed);
-  uint32_t allowed = refused ? UINT32_MAX
-                             : std::max<uint32_t>(config_.retries.min_retry_concurrency,
-                                                  active * config_.retries.budget_percent / 100);
+  uint32_t allowed = std::max<uint32_t>(config_.retries.min_retry_concurrency,
+                                        active * config_.retries.budget_percent / 100);
   allowed = std::min(allowed, breaker_limits_.max_retries);
   uint32_t n = shared_->retries_active.load(std::memory_order_relaxed);
   while (n < allowed) {

@@ -130,10 +130,11 @@ class PoolState {
   void release_connection(size_t i);
 
   // Retry budget: a retry may start while retries in flight stay within budget_percent of
-  // the active requests (or under min_retry_concurrency). `refused`: the endpoint refused
-  // the connection, so the request cost it nothing and a retry amplifies no load; only a
-  // circuit breaker's max_retries limits those.
-  bool try_start_retry(bool refused = false);
+  // the active requests (or under min_retry_concurrency).
+  bool try_start_retry();
+  // A retry after the endpoint refused the connection: it cost the endpoint nothing, so it
+  // neither needs nor takes a place in the budget; only a breaker's max_retries: 0 stops it.
+  bool refused_retry_allowed() const { return breaker_limits_.max_retries != 0; }
   void end_retry() { shared_->retries_active.fetch_sub(1, std::memory_order_relaxed); }
   void request_started() { shared_->requests_active.fetch_add(1, std::memory_order_relaxed); }
   void request_ended() { shared_->requests_active.fetch_sub(1, std::memory_order_relaxed); }

@@ -749,6 +749,20 @@ TEST(ConfigLoader, YamlSyntaxError) {
   EXPECT_EQ(only_error("a: b: c\n"), "test.yaml:1:5: invalid YAML: illegal map value");
 }
 
+// yaml-cpp's LoadAll never returned on these (found by tests/fuzz/fuzz_config): its parser
+// stopped advancing and produced empty documents for ever.
+TEST(ConfigLoader, TextThatStallsYamlCppIsAnErrorNotAHang) {
+  const char kNulBytes[] = "\n  , routes: [ { n: {} \0\0\0time\0\0\1\0 } ]\n";
+  const std::string nul_bytes(kNulBytes, sizeof kNulBytes - 1);
+  const std::string stray_comma = "# a comment\n, Cache-Control\n# another\n";
+  for (const std::string& text : {nul_bytes, stray_comma}) {
+    LoadResult result = load_config_string(text, "test.yaml");
+    ASSERT_FALSE(result.errors.empty());
+    EXPECT_FALSE(result.config.has_value());
+  }
+  EXPECT_NE(only_error(stray_comma).find("more than one YAML document"), std::string::npos);
+}
+
 TEST(ConfigLoader, MoreThanOneDocument) {
   EXPECT_EQ(only_error(std::string(kListener) + "---\nworkers: 2\n"),
             "test.yaml:8:1: the file holds more than one YAML document; only one is allowed");

@@ -230,8 +230,8 @@ TEST(PoolState, RetryBudget) {
   EXPECT_TRUE(s.try_start_retry());
   EXPECT_TRUE(s.try_start_retry());
   EXPECT_FALSE(s.try_start_retry());
-  // A refused connection is retried whatever the budget says.
-  EXPECT_TRUE(s.try_start_retry(/*refused=*/true));
+  // A refused connection is retried whatever the budget says, and takes no place in it.
+  EXPECT_TRUE(s.refused_retry_allowed());
   EXPECT_FALSE(s.try_start_retry());
 }
 
