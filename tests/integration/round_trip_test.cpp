@@ -698,6 +698,7 @@ void RunRoundTrip(uint64_t seed, size_t connections, size_t requests, size_t par
   cfg.workers = "2";
   cfg.access_log = "off";
   cfg.timeouts = "{ connect: 2s, response: 10s }";
+  cfg.limits = "{ max_headers: 200 }";  // heads of up to 120 fields + the ones Portico adds
   PorticoProcess proxy(cfg.Options());
   ASSERT_TRUE(proxy.Start()) << proxy.DiagnosticTail();
 

@@ -673,7 +673,7 @@ TEST(ConfigLoader, ListenerMaxConnections) {
             "1000000, got '2.5'");
   EXPECT_EQ(only_error(with_limits("{ max_conns: 4 }")),
             "test.yaml:4:15: listeners[0].limits.max_conns: unknown key 'max_conns' (expected one "
-            "of: max_header_bytes, max_body_bytes, header_timeout, idle_timeout, "
+            "of: max_header_bytes, max_headers, max_body_bytes, header_timeout, idle_timeout, "
             "max_connections)");
 }
 
