@@ -28,16 +28,13 @@
 #include "cache/Validators.h"
 #include "http/HeadCollector.h"
 #include "http/MessageParser.h"
+#include "tests/fuzz/FuzzCheck.h"
 
 using namespace portico;
 
 namespace {
 
-void check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "invariant broken: %s\n", what);
-  std::abort();
-}
+using fuzz::check;
 
 // What llhttp (strict) lets through as a field value: no CR, LF or NUL, nor other
 // controls except HTAB; no leading or trailing whitespace (HeadCollector trims it).

@@ -19,6 +19,7 @@
 
 #include "config/ConfigLoader.h"
 #include "core/Runtime.h"
+#include "tests/fuzz/FuzzCheck.h"
 
 using namespace portico;
 
@@ -34,11 +35,7 @@ extern "C" int getaddrinfo(const char* node, const char* service, const struct a
 
 namespace {
 
-void check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "invariant broken: %s\n", what);
-  std::abort();
-}
+using fuzz::check;
 
 bool uses_tls(const config::Config& c) {
   return std::any_of(c.listeners.begin(), c.listeners.end(),

@@ -25,6 +25,7 @@
 #include "proxy/RequestHeadCheck.h"
 #include "router/MatchScratch.h"
 #include "router/Router.h"
+#include "tests/fuzz/FuzzCheck.h"
 #include "upstream/HashKey.h"
 
 using namespace portico;
@@ -89,11 +90,7 @@ struct Fixture {
 
 Fixture* fixture = nullptr;
 
-void check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "invariant broken: %s\n", what);
-  std::abort();
-}
+using fuzz::check;
 
 class BodyCounter final : public http::MessageParser::BodySink {
  public:

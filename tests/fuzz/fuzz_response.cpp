@@ -20,17 +20,14 @@
 #include "http/HeadCollector.h"
 #include "http/HeadWriter.h"
 #include "http/MessageParser.h"
+#include "tests/fuzz/FuzzCheck.h"
 #include "upstream/ResponseHead.h"
 
 using namespace portico;
 
 namespace {
 
-void check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "invariant broken: %s\n", what);
-  std::abort();
-}
+using fuzz::check;
 
 class BodyCollector final : public http::MessageParser::BodySink {
  public:

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "http/Header.h"
+#include "tests/fuzz/FuzzCheck.h"
 #include "tls/AlpnSelect.h"
 #include "tls/HandshakeFailure.h"
 #include "tls/ServerNameTable.h"
@@ -31,11 +32,7 @@ using namespace portico;
 
 namespace {
 
-void check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "invariant broken: %s\n", what);
-  std::abort();
-}
+using fuzz::check;
 
 SSL* server_ssl = nullptr;
 SSL* client_ssl = nullptr;
