@@ -831,8 +831,7 @@ void DownstreamConn::on_upstream_response(const upstream::ResponseHead* head, st
     if (head->has_body && !head->chunked && !head->has_content_length) close = true;
     if (head->has_body && head->chunked && ex.http10) dechunk = close = true;
     close_after_ = close;
-    http::ConnectionTokens tokens;
-    tokens.parse(head->headers);
+    const http::ConnectionTokens& tokens = head->connection;
     if (tokens.too_many()) {
       spdlog::warn("route {}: upstream {} sent too many Connection tokens", ex.route->route->name,
                    ex.endpoint->endpoint().address.text);

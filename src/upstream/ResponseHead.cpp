@@ -21,6 +21,7 @@ const char* read_response_head(http::HeadCollector& head, char* base, const llht
   out.chunked = (parser.flags & F_CHUNKED) != 0;
   out.has_content_length = (parser.flags & F_CONTENT_LENGTH) != 0;
   out.has_body = !(head_request || out.status == 204 || out.status == 304);
+  out.connection.parse(out.headers);
   return nullptr;
 }
 

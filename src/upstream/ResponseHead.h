@@ -8,6 +8,7 @@
 #include <span>
 #include <string_view>
 
+#include "http/ConnectionTokens.h"
 #include "http/HeadCollector.h"
 
 namespace portico::upstream {
@@ -19,6 +20,8 @@ struct ResponseHead {
   bool chunked = false;
   bool has_content_length = false;
   bool has_body = true;  // false for HEAD, 1xx, 204 and 304
+  // Read once here: whether the connection may be reused, and which headers are hop-by-hop.
+  http::ConnectionTokens connection;
 };
 
 // Unfolds and finishes `head` over `base` and fills `out` (its views point into `base`

@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "core/Worker.h"
-#include "http/ConnectionTokens.h"
 #include "tls/TlsTransport.h"
 #include "upstream/EndpointPool.h"
 
@@ -230,9 +229,7 @@ bool UpstreamConn::take_response_head() {
   // llhttp misses "close" when a tab follows it ("Connection: close\t": OWS allows it) and
   // would call the connection reusable; the next request would then go into a closing
   // connection. Portico's own token reading trims OWS.
-  http::ConnectionTokens tokens;
-  tokens.parse(response_.headers);
-  if (tokens.close()) reusable_ = false;
+  if (response_.connection.close()) reusable_ = false;
   return true;
 }
 
